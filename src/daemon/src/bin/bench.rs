@@ -1,0 +1,213 @@
+//! `handover-bench`: measures the daemon on this machine and prints figures.
+//!
+//! `handover-bench ingest [--clients N] [--messages N] [--conversations N]` runs the
+//! daemon in this process on loopback (real HTTP, real sled with flush-before-ack, a
+//! loopback webhook receiver and a chat stand-in that accepts every post), opens one
+//! handover per conversation, then has N concurrent clients post messages to them.
+//! It prints accepted messages per second, latency percentiles and group-commit counts.
+
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use handover_bridge::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
+use handover_bridge::daemon::{Daemon, Options};
+use handover_core::{BridgeEffect, Handover, Location};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+const TOKEN: &str = "bench-token-0123456789abcdef";
+
+/// A chat platform that accepts every post at once (the bench measures the daemon).
+struct NullChat;
+
+impl Bridge for NullChat {
+    fn name(&self) -> &'static str {
+        "slack"
+    }
+    fn start(&self, ctx: BridgeContext) -> BoxFuture<'_, ()> {
+        Box::pin(async move { ctx.cancel.cancelled().await })
+    }
+    fn perform<'a>(
+        &'a self,
+        h: &'a Handover,
+        e: &'a BridgeEffect,
+    ) -> BoxFuture<'a, Result<Performed, DeliveryError>> {
+        Box::pin(async move {
+            let location = matches!(e, BridgeEffect::Announce).then(|| Location {
+                bridge: "slack".into(),
+                channel: "C0BENCH".into(),
+                thread: Some(h.id.to_string()),
+                url: None,
+            });
+            Ok(Performed { location })
+        })
+    }
+    fn ready(&self) -> bool {
+        true
+    }
+}
+
+struct Args {
+    clients: usize,
+    messages: usize,
+    conversations: usize,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let mut it = std::env::args().skip(1);
+    match it.next().as_deref() {
+        Some("ingest") => {}
+        _ => bail!("usage: handover-bench ingest [--clients N] [--messages N] [--conversations N]"),
+    }
+    let mut a = Args {
+        clients: 64,
+        messages: 50_000,
+        conversations: 500,
+    };
+    while let Some(flag) = it.next() {
+        let v: usize = it.next().context("a flag needs a number")?.parse()?;
+        match flag.as_str() {
+            "--clients" => a.clients = v.max(1),
+            "--messages" => a.messages = v.max(1),
+            "--conversations" => a.conversations = v.max(1),
+            _ => bail!("unknown flag {flag}"),
+        }
+    }
+    Ok(a)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+async fn receiver() -> anyhow::Result<std::net::SocketAddr> {
+    let app = axum::Router::new().fallback(|| async { "ok" });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(addr)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = args()?;
+    let dir = tempfile_dir()?;
+    let hook = receiver().await?;
+    let toml = format!(
+        r#"data_dir = "{dir}"
+[server]
+listen = "127.0.0.1:0"
+rate_limit_per_second = 0
+[[platforms]]
+id = "bench"
+token = "{TOKEN}"
+webhook_url = "http://{hook}/events"
+webhook_secret = "bench-secret-0123456789"
+bridge = "slack"
+[slack]
+enabled = true
+bot_token = "xoxb-bench"
+app_token = "xapp-bench"
+channels = ["C0BENCH"]
+members = ["UBENCH"]
+"#,
+        dir = dir.display()
+    );
+    let config = handover_config::load_str(&toml, Vec::<(String, String)>::new())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let daemon = Daemon::start(
+        &config,
+        Options {
+            bridges: vec![Arc::new(NullChat)],
+            ..Options::default()
+        },
+    )
+    .await?;
+    let base = format!("http://{}", daemon.addr);
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+
+    for c in 0..a.conversations {
+        let body = serde_json::json!({"conversation_id": format!("c{c}"), "user": {"id": format!("u{c}"), "name": "Bench User"}, "reason": "bench"});
+        let status = post(&client, &format!("{base}/v1/handovers"), body.to_string()).await?;
+        if status != 201 {
+            bail!("handover request answered {status}");
+        }
+    }
+    let flushes_before = daemon.engine.store().flush_count();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..a.clients {
+        let (client, base) = (client.clone(), base.clone());
+        let (n, convs, clients) = (a.messages, a.conversations, a.clients);
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(n / clients + 1);
+            for i in (w..n).step_by(clients) {
+                let body = serde_json::json!({"message_id": format!("m{i}"), "text": "I still have not received my order, can a person help?"});
+                let url = format!("{base}/v1/conversations/c{}/messages", i % convs);
+                let t0 = Instant::now();
+                let status = post(&client, &url, body.to_string()).await?;
+                if status != 200 {
+                    bail!("message answered {status}");
+                }
+                lat.push(t0.elapsed());
+            }
+            Ok::<_, anyhow::Error>(lat)
+        }));
+    }
+    let mut lat = Vec::with_capacity(a.messages);
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let elapsed = started.elapsed();
+    let flushes = daemon.engine.store().flush_count() - flushes_before;
+    lat.sort();
+    println!(
+        "durable ingest: {} messages, {} clients, {} conversations (open handovers)",
+        a.messages, a.clients, a.conversations
+    );
+    println!("  elapsed        {:.2} s", elapsed.as_secs_f64());
+    println!(
+        "  throughput     {:.0} messages/s (each acknowledged after its flush)",
+        a.messages as f64 / elapsed.as_secs_f64()
+    );
+    for (name, p) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0)] {
+        println!(
+            "  latency {name}    {:.2} ms",
+            percentile(&lat, p).as_secs_f64() * 1000.0
+        );
+    }
+    println!(
+        "  flushes        {flushes} ({:.1} messages per flush)",
+        a.messages as f64 / flushes.max(1) as f64
+    );
+    daemon.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+async fn post(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    url: &str,
+    body: String,
+) -> anyhow::Result<u16> {
+    let req = hyper::Request::post(url)
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))?;
+    let resp = client.request(req).await?;
+    let status = resp.status().as_u16();
+    resp.into_body().collect().await?;
+    Ok(status)
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("handover-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

@@ -1,0 +1,67 @@
+//! The contract between the daemon and a chat bridge (Slack, Discord).
+//!
+//! Constructing a bridge does no I/O; [`Bridge::start`] connects and feeds what people
+//! do into the [`Engine`]; [`Bridge::perform`] shows one effect. Connection trouble is
+//! reported through [`Bridge::ready`], not as a returned error.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use handover_core::{BridgeEffect, Handover, Location};
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::Engine;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why an effect or a delivery did not happen this time. It will be retried.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct DeliveryError {
+    /// Short and safe to show to people (no message content).
+    pub reason: String,
+    /// The remote side asked us to wait this long (429 `Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+impl DeliveryError {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// What performing an effect produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Performed {
+    /// Where the handover now lives (after [`BridgeEffect::Announce`]).
+    pub location: Option<Location>,
+}
+
+/// Handles a bridge gets when it starts.
+#[derive(Clone)]
+pub struct BridgeContext {
+    pub engine: Engine,
+    pub cancel: CancellationToken,
+}
+
+pub trait Bridge: Send + Sync + 'static {
+    /// `slack` or `discord`: the value of `platforms[].bridge` it serves.
+    fn name(&self) -> &'static str;
+
+    /// Connects and runs until `ctx.cancel`; inbound actions go to `ctx.engine`.
+    fn start(&self, ctx: BridgeContext) -> BoxFuture<'_, ()>;
+
+    /// Shows one effect for `handover` (its latest stored state).
+    fn perform<'a>(
+        &'a self,
+        handover: &'a Handover,
+        effect: &'a BridgeEffect,
+    ) -> BoxFuture<'a, Result<Performed, DeliveryError>>;
+
+    /// Connected and able to perform effects.
+    fn ready(&self) -> bool;
+}

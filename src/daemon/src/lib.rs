@@ -1,0 +1,16 @@
+//! Handover Bridge, the daemon: store, engine, HTTP ingress, egress and supervision
+//! around the pure [`handover_core`] state machine.
+
+#![forbid(unsafe_code)]
+
+pub mod bridge;
+pub mod clock;
+pub mod daemon;
+pub mod delivery;
+pub mod engine;
+pub mod ingress;
+pub mod metrics;
+pub mod scheduler;
+pub mod signing;
+pub mod store;
+pub mod views;

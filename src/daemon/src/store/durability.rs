@@ -1,0 +1,102 @@
+//! Group commit: many writers share one `flush`, and each waits only for the flush
+//! that covers its own write before it acknowledges anything.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::StoreError;
+
+/// A write's place in the commit order; durable once a flush covering it has finished.
+pub type Ticket = u64;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Flushed {
+    /// Every ticket up to here is on disk.
+    upto: Ticket,
+    /// The last flush that failed covered tickets up to here.
+    failed_upto: Ticket,
+}
+
+pub(crate) struct Durability {
+    issued: AtomicU64,
+    /// Flushes done by the flusher (group commits).
+    pub(crate) flushes: AtomicU64,
+    kick: Notify,
+    flushed: watch::Sender<Flushed>,
+}
+
+impl Durability {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            issued: AtomicU64::new(0),
+            flushes: AtomicU64::new(0),
+            kick: Notify::new(),
+            flushed: watch::Sender::new(Flushed::default()),
+        })
+    }
+
+    /// Called after a write has been applied in memory.
+    pub(crate) fn issue(&self) -> Ticket {
+        self.issued.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Waits until `ticket` is on disk. A failed flush fails the waiters it covered.
+    pub(crate) async fn wait(&self, ticket: Ticket) -> Result<(), StoreError> {
+        if ticket == 0 {
+            return Ok(());
+        }
+        if self.flushed.borrow().upto >= ticket {
+            return Ok(());
+        }
+        let mut rx = self.flushed.subscribe();
+        self.kick.notify_one();
+        let state = rx
+            .wait_for(|f| f.upto >= ticket || f.failed_upto >= ticket)
+            .await
+            .map_err(|_| StoreError::Io("the store is shutting down".into()))?;
+        if state.upto >= ticket {
+            Ok(())
+        } else {
+            Err(StoreError::Io("flushing to disk failed".into()))
+        }
+    }
+
+    /// The flusher loop: one `flush` per wake-up covers every ticket issued before it.
+    pub(crate) async fn run(self: Arc<Self>, db: sled::Db, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = self.kick.notified() => {}
+                () = cancel.cancelled() => break,
+            }
+            self.flush_once(&db).await;
+        }
+        // Final flush so that nothing written before shutdown is left in memory.
+        self.flush_once(&db).await;
+    }
+
+    pub(crate) async fn flush_once(&self, db: &sled::Db) {
+        let target = self.issued.load(Ordering::SeqCst);
+        if target <= self.flushed.borrow().upto {
+            return;
+        }
+        let db = db.clone();
+        let ok = matches!(
+            tokio::task::spawn_blocking(move || db.flush()).await,
+            Ok(Ok(_))
+        );
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        if !ok {
+            tracing::error!(ticket = target, "Flushing the store to disk failed.");
+        }
+        self.flushed.send_modify(|f| {
+            if ok {
+                f.upto = f.upto.max(target);
+            } else {
+                f.failed_upto = f.failed_upto.max(target);
+            }
+        });
+    }
+}

@@ -1,0 +1,121 @@
+//! Key encodings: big-endian, so that sled's byte order is numeric and time order.
+
+use handover_core::{HandoverId, Status, Timestamp};
+
+pub fn id_key(id: HandoverId) -> [u8; 8] {
+    id.0.to_be_bytes()
+}
+
+pub fn id_from(bytes: &[u8]) -> Option<HandoverId> {
+    Some(HandoverId(u64::from_be_bytes(
+        bytes.get(..8)?.try_into().ok()?,
+    )))
+}
+
+/// A timestamp whose byte order is its numeric order, negative values included.
+pub fn time_key(t: Timestamp) -> [u8; 8] {
+    ((t.0 as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+pub fn time_from(bytes: &[u8]) -> Option<Timestamp> {
+    let raw = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    Some(Timestamp((raw ^ (1 << 63)) as i64))
+}
+
+/// `platform \0 conversation_id`: the conversation a handover belongs to.
+pub fn conversation_key(platform: &str, conversation_id: &str) -> Vec<u8> {
+    joined(&[platform, conversation_id])
+}
+
+/// `id ++ seq`: one transcript entry, ordered within its handover.
+pub fn transcript_key(id: HandoverId, seq: u32) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..8].copy_from_slice(&id_key(id));
+    k[8..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn status_byte(s: Status) -> u8 {
+    match s {
+        Status::Pending => 1,
+        Status::InProgress => 2,
+        Status::Completed => 3,
+    }
+}
+
+/// `status ++ id`: the status index, so a status lists in id order.
+pub fn status_key(s: Status, id: HandoverId) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = status_byte(s);
+    k[1..].copy_from_slice(&id_key(id));
+    k
+}
+
+/// `due ++ id`: reminders in the order they fall due.
+pub fn due_key(due: Timestamp, id: HandoverId) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&time_key(due));
+    k[8..].copy_from_slice(&id_key(id));
+    k
+}
+
+/// `expiry ++ key`: dedupe keys in the order they expire.
+pub fn expiry_key(expiry: Timestamp, key: &[u8]) -> Vec<u8> {
+    let mut k = time_key(expiry).to_vec();
+    k.extend_from_slice(key);
+    k
+}
+
+/// `bridge \0 channel \0 thread`: where a handover lives in a chat platform.
+pub fn location_key(bridge: &str, channel: &str, thread: Option<&str>) -> Vec<u8> {
+    joined(&[bridge, channel, thread.unwrap_or("")])
+}
+
+/// Parts joined by NUL; parts never contain NUL (ingress refuses control characters).
+pub fn joined(parts: &[&str]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            k.push(0);
+        }
+        k.extend_from_slice(p.as_bytes());
+    }
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_times_round_trip_and_sort_numerically() {
+        let ids = [1u64, 2, 255, 256, u64::MAX].map(HandoverId);
+        for w in ids.windows(2) {
+            assert!(id_key(w[0]) < id_key(w[1]));
+        }
+        for id in ids {
+            assert_eq!(id_from(&id_key(id)), Some(id));
+        }
+        let times = [i64::MIN, -1, 0, 1, 1_700_000_000_000, i64::MAX].map(Timestamp);
+        for w in times.windows(2) {
+            assert!(time_key(w[0]) < time_key(w[1]), "{w:?}");
+        }
+        for t in times {
+            assert_eq!(time_from(&time_key(t)), Some(t));
+        }
+        assert_eq!(id_from(&[1, 2]), None);
+    }
+
+    #[test]
+    fn composite_keys_keep_their_parts_apart_and_ordered() {
+        assert_ne!(conversation_key("ab", "c"), conversation_key("a", "bc"));
+        assert!(transcript_key(HandoverId(1), 9) < transcript_key(HandoverId(1), 10));
+        assert!(transcript_key(HandoverId(1), u32::MAX) < transcript_key(HandoverId(2), 0));
+        assert!(
+            status_key(Status::Pending, HandoverId(9))
+                < status_key(Status::InProgress, HandoverId(1))
+        );
+        assert!(due_key(Timestamp(5), HandoverId(9)) < due_key(Timestamp(6), HandoverId(1)));
+        assert_eq!(location_key("slack", "C1", None), b"slack\0C1\0".to_vec());
+    }
+}

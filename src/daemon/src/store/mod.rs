@@ -1,0 +1,397 @@
+//! The store: handovers, conversation index, transcripts, dedupe keys, runtime settings
+//! and the outbox, on sled. This is the only module that imports sled.
+//!
+//! Trees are named `<key>_<value>`; keys are big-endian (see [`keys`]). A handover step
+//! is one multi-tree transaction ([`Store::apply`]); its [`Ticket`] becomes durable
+//! when the group-commit flusher has flushed past it ([`Store::durable`]).
+
+mod durability;
+pub mod keys;
+mod outbox;
+mod read;
+#[cfg(test)]
+mod tests;
+
+use std::fs::File;
+use std::io::{Read, Seek, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use fs2::FileExt;
+use handover_core::{Handover, HandoverId, Timestamp, TranscriptEntry};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use tokio_util::sync::CancellationToken;
+
+pub use durability::Ticket;
+pub use outbox::{OutboxEntry, OutboxItem};
+
+use durability::Durability;
+use keys::*;
+
+const SCHEMA_VERSION: &[u8] = b"1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "data_dir {path} is in use by another handover-bridge process{pid}; stop it, or give this one another data_dir"
+    )]
+    Locked { path: PathBuf, pid: String },
+    #[error("cannot open the store in {path}: {detail}; nothing was changed")]
+    Open { path: PathBuf, detail: String },
+    #[error(
+        "the store is corrupt: record {key} in {tree} cannot be read ({detail}); nothing was changed: restore from a backup (see deploy.md)"
+    )]
+    Corrupt {
+        tree: &'static str,
+        key: String,
+        detail: String,
+    },
+    #[error("the store cannot write: {0}")]
+    Io(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Corruption { at, .. } => Self::Corrupt {
+                tree: "sled",
+                key: format!("{at:?}"),
+                detail: "the data file is damaged".into(),
+            },
+            other => Self::Io(other.to_string()),
+        }
+    }
+}
+
+/// The catalogue of trees.
+struct Trees {
+    handover_record: sled::Tree,
+    conversation_open: sled::Tree,
+    transcript_entry: sled::Tree,
+    handover_status: sled::Tree,
+    reminder_due: sled::Tree,
+    location_handover: sled::Tree,
+    outbox_entry: sled::Tree,
+    dedupe_key: sled::Tree,
+    dedupe_expiry: sled::Tree,
+    setting_value: sled::Tree,
+    meta: sled::Tree,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    t: Trees,
+    durability: Arc<Durability>,
+    _lock: File,
+}
+
+/// One handover step's changes, written atomically by [`Store::apply`].
+#[derive(Default)]
+pub struct Write<'a> {
+    /// The record before the step (for the indexes).
+    pub before: Option<&'a Handover>,
+    /// The record after the step, when it changed.
+    pub after: Option<&'a Handover>,
+    /// New transcript entries; they take the sequence numbers just below
+    /// `after.transcript_len`.
+    pub append: &'a [TranscriptEntry],
+    pub outbox: &'a [OutboxEntry],
+    /// A dedupe key to remember until the given expiry.
+    pub dedupe: Option<(&'a [u8], Timestamp)>,
+}
+
+type TxResult = Result<(), ConflictableTransactionError<StoreError>>;
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`, refusing when another process holds it.
+    pub fn open(data_dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let open_err = |detail: String| StoreError::Open {
+            path: data_dir.to_owned(),
+            detail,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| open_err(e.to_string()))?;
+        let lock = lock_data_dir(data_dir)?;
+        let db = sled::Config::new()
+            .path(data_dir.join("sled"))
+            .cache_capacity(cache_bytes)
+            .mode(sled::Mode::HighThroughput)
+            .flush_every_ms(Some(500))
+            .open()
+            .map_err(|e| match StoreError::from(e) {
+                c @ StoreError::Corrupt { .. } => c,
+                other => open_err(other.to_string()),
+            })?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(e.to_string()));
+        let t = Trees {
+            handover_record: tree("handover_record")?,
+            conversation_open: tree("conversation_open")?,
+            transcript_entry: tree("transcript_entry")?,
+            handover_status: tree("handover_status")?,
+            reminder_due: tree("reminder_due")?,
+            location_handover: tree("location_handover")?,
+            outbox_entry: tree("outbox_entry")?,
+            dedupe_key: tree("dedupe_key")?,
+            dedupe_expiry: tree("dedupe_expiry")?,
+            setting_value: tree("setting_value")?,
+            meta: tree("meta")?,
+        };
+        match t.meta.get("schema")? {
+            None => {
+                t.meta.insert("schema", SCHEMA_VERSION)?;
+                db.flush()?;
+            }
+            Some(v) if v.as_ref() == SCHEMA_VERSION => {}
+            Some(v) => {
+                return Err(open_err(format!(
+                    "it was written by a newer version (schema {}); upgrade handover-bridge",
+                    String::from_utf8_lossy(&v)
+                )));
+            }
+        }
+        let durability = Durability::new();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                t,
+                durability,
+                _lock: lock,
+            }),
+        })
+    }
+
+    /// Runs the group-commit flusher until `cancel`, then flushes once more.
+    pub fn spawn_flusher(&self, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let d = self.inner.durability.clone();
+        tokio::spawn(d.run(self.inner.db.clone(), cancel))
+    }
+
+    /// Waits until the write that returned `ticket` is on disk.
+    pub async fn durable(&self, ticket: Ticket) -> Result<(), StoreError> {
+        self.inner.durability.wait(ticket).await
+    }
+
+    /// How many group commits (flushes) the flusher has done.
+    pub fn flush_count(&self) -> u64 {
+        self.inner
+            .durability
+            .flushes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Flushes everything now (used at shutdown and by tools).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let db = self.inner.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Io(e.to_string()))??;
+        Ok(())
+    }
+
+    /// Allocates the next handover id. Ids are never reused: the counter only grows,
+    /// and a record is stored after the counter that named it.
+    pub fn next_handover_id(&self) -> Result<HandoverId, StoreError> {
+        let next = self
+            .inner
+            .t
+            .meta
+            .update_and_fetch("next_handover_id", |old| {
+                let n = old
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                Some(n.saturating_add(1).to_be_bytes().to_vec())
+            })?;
+        next.and_then(|b| id_from(&b))
+            .ok_or_else(|| StoreError::Corrupt {
+                tree: "meta",
+                key: "next_handover_id".into(),
+                detail: "not an 8-byte counter".into(),
+            })
+    }
+
+    /// A fresh sequence number for an outbox entry (monotonic, never reused).
+    pub fn next_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.generate_id()?)
+    }
+
+    /// Writes one step atomically and returns the ticket to wait on before acknowledging.
+    pub fn apply(&self, w: &Write<'_>) -> Result<Ticket, StoreError> {
+        let t = &self.inner.t;
+        let after_json = w.after.map(encode).transpose()?;
+        let entries: Vec<(usize, Vec<u8>)> = w
+            .append
+            .iter()
+            .enumerate()
+            .map(|(i, e)| encode(e).map(|v| (i, v)))
+            .collect::<Result<_, _>>()?;
+        let outbox: Vec<([u8; 8], Vec<u8>)> = w
+            .outbox
+            .iter()
+            .map(|o| encode(o).map(|v| (o.seq.to_be_bytes(), v)))
+            .collect::<Result<_, _>>()?;
+        let trees = (
+            &t.handover_record,
+            &t.conversation_open,
+            &t.transcript_entry,
+            &t.handover_status,
+            &t.reminder_due,
+            &t.location_handover,
+            &t.outbox_entry,
+            &t.dedupe_key,
+            &t.dedupe_expiry,
+        );
+        let result = trees.transaction(
+            |(rec, conv, tr, status, due, loc, out, dd, dx)| -> TxResult {
+                if let (Some(h), Some(json)) = (w.after, &after_json) {
+                    let before = w.before;
+                    let id = id_key(h.id);
+                    rec.insert(&id, json.as_slice())?;
+                    if before.map(|b| b.status) != Some(h.status) {
+                        if let Some(b) = before {
+                            status.remove(&status_key(b.status, b.id))?;
+                        }
+                        status.insert(&status_key(h.status, h.id), &[])?;
+                    }
+                    let ck = conversation_key(&h.platform, &h.conversation_id);
+                    if h.status.is_open() {
+                        conv.insert(ck, &id)?;
+                    } else if conv.get(&ck)?.is_some_and(|v| v.as_ref() == id) {
+                        conv.remove(ck)?;
+                    }
+                    let old_due = before.and_then(|b| b.next_reminder_at);
+                    if old_due != h.next_reminder_at {
+                        if let Some(at) = old_due {
+                            due.remove(&due_key(at, h.id))?;
+                        }
+                        if let Some(at) = h.next_reminder_at {
+                            due.insert(&due_key(at, h.id), &[])?;
+                        }
+                    }
+                    if let Some(l) = &h.location
+                        && before.and_then(|b| b.location.as_ref()) != Some(l)
+                    {
+                        loc.insert(
+                            location_key(&l.bridge, &l.channel, l.thread.as_deref()),
+                            &id,
+                        )?;
+                    }
+                    let first = h.transcript_len.saturating_sub(entries.len() as u32);
+                    for (i, v) in &entries {
+                        tr.insert(&transcript_key(h.id, first + *i as u32), v.as_slice())?;
+                    }
+                }
+                for (k, v) in &outbox {
+                    out.insert(k, v.as_slice())?;
+                }
+                if let Some((key, expiry)) = w.dedupe {
+                    dd.insert(key, &time_key(expiry))?;
+                    dx.insert(expiry_key(expiry, key), &[])?;
+                }
+                Ok(())
+            },
+        );
+        match result {
+            Ok(()) => Ok(self.inner.durability.issue()),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(e.into()),
+        }
+    }
+
+    /// Stores a runtime setting (enabled, selected members) and returns its ticket.
+    pub fn put_setting<T: Serialize>(&self, name: &str, value: &T) -> Result<Ticket, StoreError> {
+        self.inner.t.setting_value.insert(name, encode(value)?)?;
+        Ok(self.inner.durability.issue())
+    }
+
+    pub fn setting<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
+        self.inner
+            .t
+            .setting_value
+            .get(name)?
+            .map(|v| decode("setting_value", name.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// Removes a delivered outbox entry. Not flushed on its own: after a crash the entry
+    /// may be delivered again, which receivers dedupe (at least once).
+    pub fn remove_outbox(&self, seq: u64) -> Result<(), StoreError> {
+        self.inner.t.outbox_entry.remove(seq.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Deletes dedupe keys that expired before `now`; returns how many.
+    pub fn sweep_dedupe(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let t = &self.inner.t;
+        let mut n = 0;
+        for item in t.dedupe_expiry.range(..time_key(now).to_vec()) {
+            let (k, _) = item?;
+            let key = &k[8..];
+            let still = t.dedupe_key.get(key)?.and_then(|v| time_from(&v));
+            if still.is_some_and(|at| at < now) {
+                t.dedupe_key.remove(key)?;
+            }
+            t.dedupe_expiry.remove(&k)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+pub(crate) fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Io(format!("cannot encode a record: {e}")))
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(
+    tree: &'static str,
+    key: &[u8],
+    v: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
+        tree,
+        key: hex::encode(key),
+        detail: e.to_string(),
+    })
+}
+
+/// Holds an exclusive lock on `data_dir/handover-bridge.lock` for the process's life, and
+/// writes this process's id into it so that a second process can say who holds it.
+fn lock_data_dir(data_dir: &Path) -> Result<File, StoreError> {
+    let path = data_dir.join("handover-bridge.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| StoreError::Open {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+    if file.try_lock_exclusive().is_err() {
+        let mut pid = String::new();
+        let _ = file.read_to_string(&mut pid);
+        let pid = pid.trim();
+        let pid = if pid.is_empty() {
+            String::new()
+        } else {
+            format!(" (pid {pid})")
+        };
+        return Err(StoreError::Locked {
+            path: data_dir.to_owned(),
+            pid,
+        });
+    }
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = write!(file, "{}", std::process::id());
+    let _ = file.sync_all();
+    Ok(file)
+}

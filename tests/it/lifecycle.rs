@@ -1,0 +1,324 @@
+//! The whole handover lifecycle through the API, the engine and the test-double chat.
+
+use std::time::Duration;
+
+use handover_bridge::clock::ManualClock;
+use handover_bridge::engine::Action;
+use handover_core::{EndMode, HandoverId, Timestamp};
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_handover_goes_from_request_to_hand_back_with_signed_events() {
+    let t = TestDaemon::start("").await;
+    let r = t
+        .api
+        .post("/v1/handovers", handover_request("conv-1"))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["handover_id"], "H-1");
+    assert_eq!(r.body["status"], "pending");
+    assert_eq!(
+        r.body["route"], "ai",
+        "on_take_over: the AI still answers while pending"
+    );
+    let id = HandoverId(1);
+
+    // The chat shows the card and learns where it lives.
+    wait_for(|| {
+        t.chat
+            .names_for("H-1")
+            .contains(&"announce".to_owned())
+            .then_some(())
+    })
+    .await;
+    let h = wait_for(|| {
+        let h = t
+            .engine()
+            .store()
+            .handover(id)
+            .expect("read")
+            .expect("exists");
+        h.location.is_some().then_some(h)
+    })
+    .await;
+    assert_eq!(h.location.expect("location").channel, "C0HANDOVER");
+
+    // A user message while pending is relayed and the AI may still answer.
+    let m = t
+        .api
+        .post(
+            "/v1/conversations/conv-1/messages",
+            json!({"message_id": "m1", "text": "hello?"}),
+        )
+        .await;
+    assert_eq!(m.status, 200, "{}", m.text);
+    assert_eq!(
+        m.body,
+        json!({"route": "ai", "handover_id": "H-1", "status": "pending"})
+    );
+
+    // A selected member replies in the thread: that takes it over and relays the text.
+    let engine = t.engine();
+    let ada = agent("UAAA", "Grace");
+    let msg = Action::Message {
+        message_id: "1700000001.000100".into(),
+        text: "Hi, I'm Grace. Let me check.".into(),
+        attachments: vec![],
+    };
+    engine
+        .act(id, ada.clone(), vec![], msg, None)
+        .await
+        .expect("reply accepted");
+    let note = Action::Message {
+        message_id: "1700000001.000200".into(),
+        text: "// customer is a VIP".into(),
+        attachments: vec![],
+    };
+    engine
+        .act(id, ada.clone(), vec![], note, None)
+        .await
+        .expect("note accepted");
+
+    let m = t
+        .api
+        .post(
+            "/v1/conversations/conv-1/messages",
+            json!({"message_id": "m2", "text": "thanks"}),
+        )
+        .await;
+    assert_eq!(
+        m.body["route"], "human",
+        "the AI is muted once a person took over"
+    );
+
+    engine
+        .act(
+            id,
+            ada.clone(),
+            vec![],
+            Action::End {
+                mode: EndMode::Default,
+            },
+            None,
+        )
+        .await
+        .expect("end");
+    let m = t
+        .api
+        .post(
+            "/v1/conversations/conv-1/messages",
+            json!({"message_id": "m3", "text": "bye"}),
+        )
+        .await;
+    assert_eq!(m.body, json!({"route": "ai"}));
+
+    let events = t.webhook.wait_delivered(3).await;
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| e.json()["type"].as_str().expect("type").to_owned())
+        .collect();
+    assert_eq!(kinds, ["handover.taken", "agent.message", "handover.ended"]);
+    for e in &events {
+        assert_eq!(e.path, "/events");
+        let ts = e.headers["x-handover-timestamp"].to_str().expect("ts");
+        let sig = e.headers["x-handover-signature"].to_str().expect("sig");
+        assert_eq!(
+            sig,
+            expected_signature(SECRET, ts, &e.body),
+            "signature must verify independently"
+        );
+        assert_eq!(
+            e.headers["x-handover-event-id"].to_str().expect("id"),
+            e.json()["event_id"]
+        );
+        assert_eq!(e.json()["handover_id"], "H-1");
+        assert_eq!(e.json()["conversation_id"], "conv-1");
+    }
+    assert_eq!(
+        events[0].json()["data"]["agent"],
+        json!({"id": "UAAA", "name": "Grace", "platform": "slack"})
+    );
+    assert_eq!(
+        events[1].json()["data"]["text"],
+        "Hi, I'm Grace. Let me check."
+    );
+    let ended = events[2].json();
+    assert_eq!(ended["data"]["resolution"], "returned_to_ai");
+    let back = &ended["data"]["handback"];
+    assert_eq!(back["outcome"], "returned_to_ai");
+    assert_eq!(back["agent"]["id"], "UAAA");
+    let roles: Vec<&str> = back["transcript"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["role"].as_str().expect("role"))
+        .collect();
+    assert_eq!(
+        roles,
+        ["user", "agent", "user"],
+        "every relayed message in order, no internal note"
+    );
+
+    // The agent's message was marked delivered in the chat once the platform took it.
+    wait_for(|| {
+        t.chat
+            .names_for("H-1")
+            .contains(&"delivered".to_owned())
+            .then_some(())
+    })
+    .await;
+    let names = t.chat.names_for("H-1");
+    assert_eq!(
+        &names[..3],
+        ["announce", "relay:user", "update_card"],
+        "{names:?}"
+    );
+    assert!(names.contains(&"archive".to_owned()));
+
+    // Rating after the end is stored and shown.
+    let r = t
+        .api
+        .post(
+            "/v1/handovers/H-1/rating",
+            json!({"score": 5, "comment": "great"}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let h = t.api.get("/v1/handovers/H-1").await;
+    assert_eq!(h.body["status"], "completed");
+    assert_eq!(h.body["resolution"], "returned_to_ai");
+    assert_eq!(h.body["rating"], json!({"score": 5, "comment": "great"}));
+    assert_eq!(h.body["assignee"]["id"], "UAAA");
+    assert!(
+        h.body["taken_at"].is_string()
+            && h.body["first_response_at"].is_string()
+            && h.body["ended_at"].is_string()
+    );
+    assert_eq!(h.body["location"]["bridge"], "slack");
+    wait_for(|| {
+        t.chat
+            .names_for("H-1")
+            .contains(&"rated:5".to_owned())
+            .then_some(())
+    })
+    .await;
+
+    // A new request for the same conversation starts a new record.
+    let r = t
+        .api
+        .post("/v1/handovers", handover_request("conv-1"))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["handover_id"].as_str()),
+        (201, Some("H-2"))
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn two_members_taking_at_once_produce_exactly_one_winner() {
+    let t = TestDaemon::start("").await;
+    t.api.post("/v1/handovers", handover_request("race")).await;
+    let engine = t.engine();
+    let mut tasks = Vec::new();
+    for who in ["UAAA", "UBBB"] {
+        let engine = engine.clone();
+        tasks.push(tokio::spawn(async move {
+            engine
+                .act(HandoverId(1), agent(who, who), vec![], Action::Take, None)
+                .await
+        }));
+    }
+    let mut ok = 0;
+    let mut told = Vec::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => ok += 1,
+            Err(e) => told.push(e.to_string()),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one winner; losers told: {told:?}");
+    assert!(told[0].contains("already has this handover"), "{told:?}");
+    let taken = t.webhook.wait_delivered(1).await;
+    assert_eq!(taken.len(), 1);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn mute_on_request_mutes_the_ai_from_the_request() {
+    let t = TestDaemon::start("[handover]\nmute_ai = \"on_request\"").await;
+    let r = t.api.post("/v1/handovers", handover_request("c")).await;
+    assert_eq!(r.body["route"], "human");
+    let c = t.api.get("/v1/conversations/c").await;
+    assert_eq!(c.body["route"], "human");
+    assert_eq!(c.body["handover"]["status"], "pending");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn reminders_fire_after_remind_after_and_never_more_often_than_remind_every() {
+    let clock = ManualClock::at(Timestamp(1_800_000_000_000));
+    let t = TestDaemon::start_manual(
+        "[handover]\nremind_after = \"5m\"\nremind_every = \"15m\"",
+        clock.clone(),
+    )
+    .await;
+    t.api.post("/v1/handovers", handover_request("slow")).await;
+    let reminders = || {
+        t.chat
+            .names_for("H-1")
+            .into_iter()
+            .filter(|n| n.starts_with("remind"))
+            .count()
+    };
+    clock.advance(Duration::from_secs(4 * 60));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(reminders(), 0, "not before remind_after");
+    clock.advance(Duration::from_secs(60));
+    wait_for(|| (reminders() == 1).then_some(())).await;
+    clock.advance(Duration::from_secs(14 * 60));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(reminders(), 1, "not again before remind_every");
+    clock.advance(Duration::from_secs(60));
+    wait_for(|| (reminders() == 2).then_some(())).await;
+    assert_eq!(
+        t.chat.names_for("H-1").last().map(String::as_str),
+        Some("remind:2")
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_agent_message_the_platform_never_accepts_is_marked_failed_after_give_up() {
+    let clock = ManualClock::at(Timestamp(1_800_000_000_000));
+    let t = TestDaemon::start_manual("", clock.clone()).await;
+    t.webhook.set(Answer::Fail);
+    t.api.post("/v1/handovers", handover_request("down")).await;
+    let msg = Action::Message {
+        message_id: "s1".into(),
+        text: "hello".into(),
+        attachments: vec![],
+    };
+    t.engine()
+        .act(HandoverId(1), agent("UAAA", "Grace"), vec![], msg, None)
+        .await
+        .expect("accepted");
+    wait_for(|| (t.webhook.all().len() >= 3).then_some(())).await;
+    assert!(
+        !t.chat
+            .names_for("H-1")
+            .iter()
+            .any(|n| n == "failed" || n == "delivered")
+    );
+    clock.advance(Duration::from_secs(25 * 3600));
+    wait_for(|| {
+        t.chat
+            .names_for("H-1")
+            .contains(&"failed".to_owned())
+            .then_some(())
+    })
+    .await;
+    t.stop().await;
+}

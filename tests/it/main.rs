@@ -1,0 +1,7 @@
+//! End-to-end tests of Handover Bridge through its real HTTP interface, with a real
+//! sled store in a temporary directory and loopback receivers for the AI platform.
+
+mod api;
+mod lifecycle;
+mod process;
+mod support;

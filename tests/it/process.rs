@@ -1,0 +1,242 @@
+//! The real binary as a separate process: kill -9 with undelivered events, SIGTERM,
+//! a second instance on the same data_dir, and check-config.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_handover-bridge");
+
+fn write_config(dir: &Path, webhook: SocketAddr) -> std::path::PathBuf {
+    let toml = config_toml(
+        &dir.join("data"),
+        webhook,
+        "[log]\nformat = \"json\"\nlevel = \"info\"",
+    );
+    let path = dir.join("handover-bridge.toml");
+    std::fs::write(&path, toml).expect("write config");
+    path
+}
+
+/// A running `handover-bridge run` and the address it listens on.
+struct Proc {
+    child: Child,
+    addr: SocketAddr,
+}
+
+fn spawn(config: &Path) -> Proc {
+    let mut child = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn handover-bridge");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if let Some(addr) = v.pointer("/fields/addr").and_then(|a| a.as_str()) {
+                let _ = tx.send(addr.to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the daemon reports its address");
+    Proc {
+        child,
+        addr: addr.parse().expect("addr"),
+    }
+}
+
+/// The distinct event ids among `rs`, sorted.
+fn unique_ids(rs: &[Received]) -> Vec<String> {
+    let mut ids: Vec<String> = rs
+        .iter()
+        .map(|r| r.json()["event_id"].as_str().expect("id").to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "process did not exit within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn events_undelivered_at_sigkill_are_delivered_after_restart_with_the_same_ids() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let webhook = Receiver::start().await;
+    webhook.set(Answer::Fail);
+    let config = write_config(dir.path(), webhook.addr);
+    let mut p = spawn(&config);
+    let api = Api::new(p.addr);
+    for i in 0..3 {
+        let conv = format!("killed-{i}");
+        let r = api.post("/v1/handovers", handover_request(&conv)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let id = r.body["handover_id"].as_str().expect("id").to_owned();
+        let r = api
+            .post(
+                &format!("/v1/handovers/{id}/end"),
+                json!({"resolution": "cancelled", "reason": "user left"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    // Every event was tried (and refused) at least once before the kill.
+    let ids_before =
+        wait_for(|| Some(unique_ids(&webhook.all())).filter(|ids| ids.len() == 3)).await;
+    p.child.kill().expect("SIGKILL");
+    p.child.wait().expect("reaped");
+
+    webhook.set(Answer::Ok);
+    let mut p = spawn(&config);
+    // At least once: a request the receiver was still handling when the old process
+    // died may count as delivered and come again; receivers dedupe on event_id.
+    let ids_after =
+        wait_for(|| Some(unique_ids(&webhook.delivered())).filter(|ids| ids.len() >= 3)).await;
+    let delivered = webhook.delivered();
+    assert_eq!(
+        ids_after, ids_before,
+        "the same events, with the same event_id"
+    );
+    for r in &delivered {
+        assert_eq!(r.json()["type"], "handover.ended");
+        assert_eq!(r.json()["data"]["resolution"], "cancelled");
+    }
+    // And the state survived too.
+    let api = Api::new(p.addr);
+    let list = api.get("/v1/handovers?status=completed").await;
+    assert_eq!(
+        list.body["items"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        list.text
+    );
+    p.child.kill().expect("kill");
+    p.child.wait().expect("reaped");
+}
+
+#[tokio::test]
+async fn sigterm_drains_and_exits_zero_keeping_what_was_acknowledged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let webhook = Receiver::start().await;
+    let config = write_config(dir.path(), webhook.addr);
+    let mut p = spawn(&config);
+    let api = Api::new(p.addr);
+    assert_eq!(
+        api.post("/v1/handovers", handover_request("term"))
+            .await
+            .status,
+        201
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &p.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = wait_exit(&mut p.child, Duration::from_secs(10));
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+    let mut p = spawn(&config);
+    let r = Api::new(p.addr).get("/v1/conversations/term").await;
+    assert_eq!(r.body["handover"]["handover_id"], "H-1");
+    p.child.kill().expect("kill");
+    p.child.wait().expect("reaped");
+}
+
+#[tokio::test]
+async fn a_second_process_on_the_same_data_dir_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let webhook = Receiver::start().await;
+    let config = write_config(dir.path(), webhook.addr);
+    let mut first = spawn(&config);
+    let out = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&config)
+        .output()
+        .expect("second");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("in use by another handover-bridge process"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("pid {}", first.child.id())),
+        "{stderr}"
+    );
+    // The first one is unharmed.
+    assert_eq!(Api::new(first.addr).get("/healthz").await.status, 200);
+    first.child.kill().expect("kill");
+    first.child.wait().expect("reaped");
+}
+
+#[test]
+fn check_config_explains_every_error_and_never_prints_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = write_config(dir.path(), "127.0.0.1:9".parse().expect("addr"));
+    let out = Command::new(BIN)
+        .args(["check-config", "--print", "--config"])
+        .arg(&good)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !stdout.contains(TOKEN) && !stdout.contains(SECRET),
+        "secrets must not be printed"
+    );
+
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(&good).expect("read").replace(
+        "listen = \"127.0.0.1:0\"",
+        "listen = \"nowhere\"\nlisen = 1",
+    );
+    std::fs::write(&bad, text).expect("write");
+    let out = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&bad)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(
+        stderr.contains("server.lisen"),
+        "unknown key named: {stderr}"
+    );
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+
+    let out = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&good)
+        .env("HANDOVER__HANDOVER__REMIND_AFTER", "soon")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(stderr.contains("handover.remind_after"), "{stderr}");
+}
