@@ -183,6 +183,4 @@ pub struct Handover {
     /// When the next reminder is due, while pending.
     pub next_reminder_at: Option<Timestamp>,
     pub reminders_sent: u32,
-    /// Number of transcript entries stored for it; the next entry's sequence number.
-    pub transcript_len: u32,
 }

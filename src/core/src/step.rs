@@ -317,7 +317,6 @@ fn new_handover(id: HandoverId, req: Request, ctx: &Ctx<'_>) -> Handover {
         mute_on_request: ctx.policy.mute_ai == crate::MuteAi::OnRequest,
         next_reminder_at: Some(ctx.now.plus(ctx.policy.remind_after)),
         reminders_sent: 0,
-        transcript_len: 0,
     }
 }
 
@@ -368,11 +367,8 @@ impl Builder<'_> {
         self.effects.push(Effect::Egress(e));
     }
 
+    /// A transcript entry to store; it does not change the handover record.
     fn record(&mut self, entry: TranscriptEntry) {
-        if let Some(h) = self.h.as_mut() {
-            h.transcript_len = h.transcript_len.saturating_add(1);
-            self.changed = true;
-        }
         self.append.push(entry);
     }
 
@@ -483,8 +479,11 @@ impl Builder<'_> {
             self.start(&by.agent);
             self.bridge(BridgeEffect::UpdateCard);
         }
-        if let Some(h) = self.h.as_mut() {
-            h.first_response_at.get_or_insert(now);
+        if let Some(h) = self.h.as_mut()
+            && h.first_response_at.is_none()
+        {
+            h.first_response_at = Some(now);
+            self.changed = true;
         }
         self.record(TranscriptEntry {
             role: Role::Agent,

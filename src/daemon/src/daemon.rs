@@ -134,7 +134,7 @@ impl Daemon {
                 settings,
                 dedupe_ttl: config.server.dedupe_ttl,
                 outbox: outbox_tx,
-                shards: 16,
+                shards: 64,
             },
             engine_stop.clone(),
         );

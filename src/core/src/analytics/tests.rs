@@ -64,7 +64,6 @@ fn h(
         mute_on_request: false,
         next_reminder_at: None,
         reminders_sent: 0,
-        transcript_len: 0,
     }
 }
 

@@ -6,6 +6,7 @@
 //! transcript entries and its effects (as outbox entries) in one store transaction.
 //! Callers wait for the returned ticket to be durable before they acknowledge.
 
+mod commit;
 mod events;
 mod rights;
 
@@ -22,7 +23,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::store::{OutboxEntry, Store, StoreError, Ticket, Write};
+use crate::store::{OutboxEntry, Store, StoreError, Ticket};
+
+use commit::{Committer, Step};
 
 pub use events::lane;
 pub use rights::{Rights, Settings};
@@ -138,13 +141,22 @@ impl Engine {
             dedupe_ttl: parts.dedupe_ttl,
             outbox: parts.outbox,
         });
+        // Only the shards hold the committer: it finishes after the last of them.
+        let (committer, committer_task) = Committer::start(inner.store.clone());
         let mut senders = Vec::new();
         let mut tasks = Vec::new();
         for _ in 0..parts.shards.max(1) {
             let (tx, rx) = mpsc::channel::<Job>(1024);
             senders.push(tx);
-            tasks.push(tokio::spawn(shard(inner.clone(), rx, cancel.clone())));
+            tasks.push(tokio::spawn(shard(
+                inner.clone(),
+                committer.clone(),
+                rx,
+                cancel.clone(),
+            )));
         }
+        drop(committer);
+        tasks.push(committer_task);
         (
             Self {
                 inner,
@@ -243,27 +255,37 @@ impl Engine {
     }
 }
 
-async fn shard(inner: Arc<Inner>, mut rx: mpsc::Receiver<Job>, cancel: CancellationToken) {
+async fn shard(
+    inner: Arc<Inner>,
+    committer: Committer,
+    mut rx: mpsc::Receiver<Job>,
+    cancel: CancellationToken,
+) {
     loop {
         let job = tokio::select! {
             job = rx.recv() => job,
             () = cancel.cancelled() => break,
         };
         let Some(job) = job else { return };
-        let result = inner.process(job.target, job.work, job.dedupe);
+        let result = inner
+            .process(&committer, job.target, job.work, job.dedupe)
+            .await;
         let _ = job.reply.send(result);
     }
     // Finish what was queued before the stop.
     rx.close();
     while let Some(job) = rx.recv().await {
-        let result = inner.process(job.target, job.work, job.dedupe);
+        let result = inner
+            .process(&committer, job.target, job.work, job.dedupe)
+            .await;
         let _ = job.reply.send(result);
     }
 }
 
 impl Inner {
-    fn process(
+    async fn process(
         &self,
+        committer: &Committer,
         target: Target,
         work: Work,
         dedupe: Option<Vec<u8>>,
@@ -281,7 +303,7 @@ impl Inner {
             && store.seen(key, now)?
         {
             // A fresh ticket covers the original write, which may not be flushed yet.
-            let ticket = store.apply(&Write::default())?;
+            let ticket = store.ticket();
             let route = route(before.as_ref().filter(|h| h.status.is_open()));
             return Ok(Accepted {
                 handover: before,
@@ -330,15 +352,14 @@ impl Inner {
             Some(h) => events::outbox_entries(store, h, t.effects, &t.append, now)?,
             None => Vec::new(),
         };
-        let expiry = now.plus(self.dedupe_ttl);
-        let write = Write {
-            before: before.as_ref(),
-            after: t.handover.as_ref().filter(|_| t.changed),
-            append: &t.append,
-            outbox: &outbox,
-            dedupe: dedupe.as_deref().map(|k| (k, expiry)),
+        let step = Step {
+            after: t.handover.clone().filter(|_| t.changed),
+            transcript: t.handover.as_ref().map(|h| (h.id, t.append)),
+            outbox: outbox.clone(),
+            dedupe: dedupe.map(|k| (k, now.plus(self.dedupe_ttl))),
+            before,
         };
-        let ticket = store.apply(&write)?;
+        let ticket = committer.commit(step).await?;
         if !outbox.is_empty() {
             let _ = self.outbox.send((outbox, ticket));
         }

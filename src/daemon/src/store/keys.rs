@@ -27,9 +27,10 @@ pub fn conversation_key(platform: &str, conversation_id: &str) -> Vec<u8> {
     joined(&[platform, conversation_id])
 }
 
-/// `id ++ seq`: one transcript entry, ordered within its handover.
-pub fn transcript_key(id: HandoverId, seq: u32) -> [u8; 12] {
-    let mut k = [0u8; 12];
+/// `id ++ seq`: one transcript entry, ordered within its handover by a global,
+/// monotonic sequence number (so appending never rewrites the handover record).
+pub fn transcript_key(id: HandoverId, seq: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
     k[..8].copy_from_slice(&id_key(id));
     k[8..].copy_from_slice(&seq.to_be_bytes());
     k
@@ -110,7 +111,7 @@ mod tests {
     fn composite_keys_keep_their_parts_apart_and_ordered() {
         assert_ne!(conversation_key("ab", "c"), conversation_key("a", "bc"));
         assert!(transcript_key(HandoverId(1), 9) < transcript_key(HandoverId(1), 10));
-        assert!(transcript_key(HandoverId(1), u32::MAX) < transcript_key(HandoverId(2), 0));
+        assert!(transcript_key(HandoverId(1), u64::MAX) < transcript_key(HandoverId(2), 0));
         assert!(
             status_key(Status::Pending, HandoverId(9))
                 < status_key(Status::InProgress, HandoverId(1))

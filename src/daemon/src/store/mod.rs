@@ -11,6 +11,7 @@ mod outbox;
 mod read;
 #[cfg(test)]
 mod tests;
+mod write;
 
 use std::fs::File;
 use std::io::{Read, Seek, Write as _};
@@ -21,8 +22,6 @@ use fs2::FileExt;
 use handover_core::{Handover, HandoverId, Timestamp, TranscriptEntry};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio_util::sync::CancellationToken;
 
 pub use durability::Ticket;
@@ -33,7 +32,7 @@ use keys::*;
 
 const SCHEMA_VERSION: &[u8] = b"1";
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
         "data_dir {path} is in use by another handover-bridge process{pid}; stop it, or give this one another data_dir"
@@ -100,15 +99,12 @@ pub struct Write<'a> {
     pub before: Option<&'a Handover>,
     /// The record after the step, when it changed.
     pub after: Option<&'a Handover>,
-    /// New transcript entries; they take the sequence numbers just below
-    /// `after.transcript_len`.
-    pub append: &'a [TranscriptEntry],
+    /// New transcript entries of a handover, in order.
+    pub transcript: Option<(HandoverId, &'a [TranscriptEntry])>,
     pub outbox: &'a [OutboxEntry],
     /// A dedupe key to remember until the given expiry.
     pub dedupe: Option<(&'a [u8], Timestamp)>,
 }
-
-type TxResult = Result<(), ConflictableTransactionError<StoreError>>;
 
 impl Store {
     /// Opens (or creates) the store in `data_dir`, refusing when another process holds it.
@@ -222,87 +218,9 @@ impl Store {
         Ok(self.inner.db.generate_id()?)
     }
 
-    /// Writes one step atomically and returns the ticket to wait on before acknowledging.
-    pub fn apply(&self, w: &Write<'_>) -> Result<Ticket, StoreError> {
-        let t = &self.inner.t;
-        let after_json = w.after.map(encode).transpose()?;
-        let entries: Vec<(usize, Vec<u8>)> = w
-            .append
-            .iter()
-            .enumerate()
-            .map(|(i, e)| encode(e).map(|v| (i, v)))
-            .collect::<Result<_, _>>()?;
-        let outbox: Vec<([u8; 8], Vec<u8>)> = w
-            .outbox
-            .iter()
-            .map(|o| encode(o).map(|v| (o.seq.to_be_bytes(), v)))
-            .collect::<Result<_, _>>()?;
-        let trees = (
-            &t.handover_record,
-            &t.conversation_open,
-            &t.transcript_entry,
-            &t.handover_status,
-            &t.reminder_due,
-            &t.location_handover,
-            &t.outbox_entry,
-            &t.dedupe_key,
-            &t.dedupe_expiry,
-        );
-        let result = trees.transaction(
-            |(rec, conv, tr, status, due, loc, out, dd, dx)| -> TxResult {
-                if let (Some(h), Some(json)) = (w.after, &after_json) {
-                    let before = w.before;
-                    let id = id_key(h.id);
-                    rec.insert(&id, json.as_slice())?;
-                    if before.map(|b| b.status) != Some(h.status) {
-                        if let Some(b) = before {
-                            status.remove(&status_key(b.status, b.id))?;
-                        }
-                        status.insert(&status_key(h.status, h.id), &[])?;
-                    }
-                    let ck = conversation_key(&h.platform, &h.conversation_id);
-                    if h.status.is_open() {
-                        conv.insert(ck, &id)?;
-                    } else if conv.get(&ck)?.is_some_and(|v| v.as_ref() == id) {
-                        conv.remove(ck)?;
-                    }
-                    let old_due = before.and_then(|b| b.next_reminder_at);
-                    if old_due != h.next_reminder_at {
-                        if let Some(at) = old_due {
-                            due.remove(&due_key(at, h.id))?;
-                        }
-                        if let Some(at) = h.next_reminder_at {
-                            due.insert(&due_key(at, h.id), &[])?;
-                        }
-                    }
-                    if let Some(l) = &h.location
-                        && before.and_then(|b| b.location.as_ref()) != Some(l)
-                    {
-                        loc.insert(
-                            location_key(&l.bridge, &l.channel, l.thread.as_deref()),
-                            &id,
-                        )?;
-                    }
-                    let first = h.transcript_len.saturating_sub(entries.len() as u32);
-                    for (i, v) in &entries {
-                        tr.insert(&transcript_key(h.id, first + *i as u32), v.as_slice())?;
-                    }
-                }
-                for (k, v) in &outbox {
-                    out.insert(k, v.as_slice())?;
-                }
-                if let Some((key, expiry)) = w.dedupe {
-                    dd.insert(key, &time_key(expiry))?;
-                    dx.insert(expiry_key(expiry, key), &[])?;
-                }
-                Ok(())
-            },
-        );
-        match result {
-            Ok(()) => Ok(self.inner.durability.issue()),
-            Err(TransactionError::Abort(e)) => Err(e),
-            Err(TransactionError::Storage(e)) => Err(e.into()),
-        }
+    /// A ticket covering every write made so far, without writing anything.
+    pub fn ticket(&self) -> Ticket {
+        self.inner.durability.issue()
     }
 
     /// Stores a runtime setting (enabled, selected members) and returns its ticket.

@@ -37,7 +37,6 @@ fn handover(id: u64, status: Status) -> Handover {
         mute_on_request: false,
         next_reminder_at: Some(Timestamp(5_000)),
         reminders_sent: 0,
-        transcript_len: 0,
     }
 }
 
@@ -61,14 +60,13 @@ async fn a_step_is_written_atomically_and_indexes_follow_the_record() {
 
     let id = store.next_handover_id().expect("id");
     assert_eq!(id, HandoverId(1));
-    let mut h = handover(id.0, Status::Pending);
-    h.transcript_len = 2;
+    let h = handover(id.0, Status::Pending);
     let append = [entry("one"), entry("two")];
     let ticket = store
         .apply(&Write {
             before: None,
             after: Some(&h),
-            append: &append,
+            transcript: Some((id, &append)),
             ..Write::default()
         })
         .expect("apply");
