@@ -322,3 +322,62 @@ async fn an_agent_message_the_platform_never_accepts_is_marked_failed_after_give
     .await;
     t.stop().await;
 }
+
+#[tokio::test]
+async fn messages_keep_their_order_per_conversation_while_conversations_run_in_parallel() {
+    let t = TestDaemon::start("").await;
+    const CONVERSATIONS: usize = 8;
+    const MESSAGES: usize = 40;
+    for c in 0..CONVERSATIONS {
+        let r = t
+            .api
+            .post("/v1/handovers", handover_request(&format!("order-{c}")))
+            .await;
+        assert_eq!(r.status, 201);
+    }
+    let mut writers = Vec::new();
+    for c in 0..CONVERSATIONS {
+        let api = t.api.clone();
+        writers.push(tokio::spawn(async move {
+            for i in 0..MESSAGES {
+                let body = json!({"message_id": format!("m{i}"), "text": i.to_string()});
+                let r = api
+                    .post(&format!("/v1/conversations/order-{c}/messages"), body)
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text);
+            }
+        }));
+    }
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let want: Vec<String> = (0..MESSAGES).map(|i| i.to_string()).collect();
+    for c in 0..CONVERSATIONS {
+        let id = HandoverId(c as u64 + 1);
+        let stored: Vec<String> = t
+            .engine()
+            .store()
+            .transcript(id)
+            .expect("transcript")
+            .into_iter()
+            .map(|e| e.text)
+            .collect();
+        assert_eq!(stored, want, "stored transcript of {id} in order");
+        let relayed = wait_for(|| {
+            let texts: Vec<String> = t
+                .chat
+                .effects()
+                .into_iter()
+                .filter(|(h, _)| *h == id.to_string())
+                .filter_map(|(_, e)| match e {
+                    handover_core::BridgeEffect::Relay { entry } => Some(entry.text),
+                    _ => None,
+                })
+                .collect();
+            (texts.len() == MESSAGES).then_some(texts)
+        })
+        .await;
+        assert_eq!(relayed, want, "relayed to the chat of {id} in order");
+    }
+    t.stop().await;
+}

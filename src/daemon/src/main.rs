@@ -122,6 +122,11 @@ fn run(config: Config) -> ExitCode {
     for w in config.warnings() {
         tracing::warn!("{w}");
     }
+    if config.slack.enabled || config.discord.enabled {
+        tracing::warn!(
+            "This version has no chat bridge built in yet: handover posts wait in the durable outbox and are shown once a version with the bridge runs on this data_dir."
+        );
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
