@@ -1,6 +1,6 @@
 //! Every API call and error code, idempotency, and persistence across a restart.
 
-use handover_bridge::engine::Action;
+use handover_daemon::engine::Action;
 use handover_core::HandoverId;
 use serde_json::json;
 

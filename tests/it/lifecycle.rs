@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use handover_bridge::clock::ManualClock;
-use handover_bridge::engine::Action;
+use handover_daemon::clock::ManualClock;
+use handover_daemon::engine::Action;
 use handover_core::{EndMode, HandoverId, Timestamp};
 use serde_json::json;
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use handover_bridge::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
-use handover_bridge::clock::{Clock, ManualClock, SystemClock};
-use handover_bridge::daemon::{Daemon, Options};
+use handover_daemon::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
+use handover_daemon::clock::{Clock, ManualClock, SystemClock};
+use handover_daemon::daemon::{Daemon, Options};
 use handover_core::{BridgeEffect, Handover, Location};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -396,7 +396,7 @@ impl TestDaemon {
         Self::start_with(dir, webhook, toml, Vec::new(), Arc::new(clock)).await
     }
 
-    pub fn engine(&self) -> handover_bridge::engine::Engine {
+    pub fn engine(&self) -> handover_daemon::engine::Engine {
         self.daemon.as_ref().expect("running").engine.clone()
     }
 

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
-use handover_bridge::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
-use handover_bridge::daemon::{Daemon, Options};
+use handover_daemon::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
+use handover_daemon::daemon::{Daemon, Options};
 use handover_core::{BridgeEffect, Handover, Location};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;

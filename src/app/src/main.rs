@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use handover_bridge::daemon::{Daemon, Options};
+use handover_daemon::daemon::{Daemon, Options};
 use handover_config::{Config, LogFormat};
 
 const USAGE: &str = "\
