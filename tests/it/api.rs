@@ -1,7 +1,7 @@
 //! Every API call and error code, idempotency, and persistence across a restart.
 
-use handover_daemon::engine::Action;
 use handover_core::HandoverId;
+use handover_daemon::engine::Action;
 use serde_json::json;
 
 use crate::support::*;

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use handover_core::{EndMode, HandoverId, Timestamp};
 use handover_daemon::clock::ManualClock;
 use handover_daemon::engine::Action;
-use handover_core::{EndMode, HandoverId, Timestamp};
 use serde_json::json;
 
 use crate::support::*;

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
+use handover_core::{BridgeEffect, Handover, Location};
 use handover_daemon::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
 use handover_daemon::clock::{Clock, ManualClock, SystemClock};
 use handover_daemon::daemon::{Daemon, Options};
-use handover_core::{BridgeEffect, Handover, Location};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -310,6 +310,7 @@ impl Bridge for FakeChat {
 
     fn perform<'a>(
         &'a self,
+        _engine: &'a handover_daemon::engine::Engine,
         h: &'a Handover,
         e: &'a BridgeEffect,
     ) -> BoxFuture<'a, Result<Performed, DeliveryError>> {

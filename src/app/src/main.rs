@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use handover_daemon::daemon::{Daemon, Options};
 use handover_config::{Config, LogFormat};
+use handover_daemon::daemon::{Daemon, Options};
 
 const USAGE: &str = "\
 Handover Bridge: carries AI-to-human handovers into Slack and Discord.

@@ -55,9 +55,11 @@ pub trait Bridge: Send + Sync + 'static {
     /// Connects and runs until `ctx.cancel`; inbound actions go to `ctx.engine`.
     fn start(&self, ctx: BridgeContext) -> BoxFuture<'_, ()>;
 
-    /// Shows one effect for `handover` (its latest stored state).
+    /// Shows one effect for `handover` (its latest stored state). `engine` gives read
+    /// access to settings (e.g. the selected members to mention).
     fn perform<'a>(
         &'a self,
+        engine: &'a Engine,
         handover: &'a Handover,
         effect: &'a BridgeEffect,
     ) -> BoxFuture<'a, Result<Performed, DeliveryError>>;

@@ -166,7 +166,7 @@ impl Daemon {
         for b in &opts.bridges {
             let sink = BridgeSink {
                 bridge: b.clone(),
-                store: store.clone(),
+                engine: engine.clone(),
                 retry: BRIDGE_RETRY,
             };
             sinks.insert(
@@ -301,22 +301,17 @@ impl Daemon {
     }
 }
 
-/// Feeds what deliveries report (posted locations, delivery marks) back to the engine.
+/// Feeds what deliveries report (delivery marks of agent messages) back to the engine.
 async fn apply_reports(engine: Engine, mut rx: mpsc::UnboundedReceiver<Report>) {
     while let Some(r) = rx.recv().await {
-        let (id, cmd) = match r {
-            Report::Posted { handover, location } => (handover, Command::Posted { location }),
-            Report::Delivery {
-                handover,
-                message_id,
-                outcome,
-            } => (
-                handover,
-                Command::Delivery {
-                    message_id,
-                    outcome,
-                },
-            ),
+        let Report::Delivery {
+            handover: id,
+            message_id,
+            outcome,
+        } = r;
+        let cmd = Command::Delivery {
+            message_id,
+            outcome,
         };
         if let Err(e) = engine.submit(Target::Handover(id), cmd, None).await {
             tracing::error!(handover_id = %id, error = %e, "Cannot record a delivery report.");

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
+use handover_core::{BridgeEffect, Handover, Location};
 use handover_daemon::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
 use handover_daemon::daemon::{Daemon, Options};
-use handover_core::{BridgeEffect, Handover, Location};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -34,6 +34,7 @@ impl Bridge for NullChat {
     }
     fn perform<'a>(
         &'a self,
+        _engine: &'a handover_daemon::engine::Engine,
         h: &'a Handover,
         e: &'a BridgeEffect,
     ) -> BoxFuture<'a, Result<Performed, DeliveryError>> {

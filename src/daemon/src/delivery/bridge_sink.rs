@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
+use handover_core::Command;
+
 use super::{Report, RetryPolicy, Sink};
 use crate::bridge::{BoxFuture, Bridge, DeliveryError};
-use crate::store::{OutboxEntry, OutboxItem, Store};
+use crate::engine::{Engine, Target};
+use crate::store::{OutboxEntry, OutboxItem};
 
 pub struct BridgeSink {
     pub bridge: Arc<dyn Bridge>,
-    pub store: Store,
+    pub engine: Engine,
     pub retry: RetryPolicy,
 }
 
@@ -22,17 +25,29 @@ impl Sink for BridgeSink {
                 return Ok(None);
             };
             let handover = self
-                .store
+                .engine
+                .store()
                 .handover(entry.handover)
                 .map_err(|e| DeliveryError::new(e.to_string()))?
                 .ok_or_else(|| {
                     DeliveryError::new(format!("{} is not in the store", entry.handover))
                 })?;
-            let performed = self.bridge.perform(&handover, effect).await?;
-            Ok(performed.location.map(|location| Report::Posted {
-                handover: handover.id,
-                location,
-            }))
+            let performed = self.bridge.perform(&self.engine, &handover, effect).await?;
+            // Record where it lives before the lane's next effect, which may need it.
+            if let Some(location) = performed.location {
+                let cmd = Command::Posted { location };
+                let accepted = self
+                    .engine
+                    .submit(Target::Handover(handover.id), cmd, None)
+                    .await
+                    .map_err(|e| DeliveryError::new(format!("cannot record the post: {e}")))?;
+                self.engine
+                    .store()
+                    .durable(accepted.ticket)
+                    .await
+                    .map_err(|e| DeliveryError::new(e.to_string()))?;
+            }
+            Ok(None)
         })
     }
 

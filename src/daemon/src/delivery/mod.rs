@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use handover_core::{DeliveryOutcome, HandoverId, Location};
+use handover_core::{DeliveryOutcome, HandoverId};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -59,10 +59,6 @@ pub trait Sink: Send + Sync + 'static {
 /// What a delivery tells the engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Report {
-    Posted {
-        handover: HandoverId,
-        location: Location,
-    },
     Delivery {
         handover: HandoverId,
         message_id: String,
