@@ -2,3 +2,7 @@
 //! Socket Mode WebSocket) and, later, Discord, for tests, the demo and benchmarks.
 
 #![forbid(unsafe_code)]
+
+pub mod slack;
+
+pub use slack::SlackEmulator;

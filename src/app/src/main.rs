@@ -2,6 +2,8 @@
 
 #![forbid(unsafe_code)]
 
+mod demo;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,6 +14,7 @@ const USAGE: &str = "\
 Handover Bridge: carries AI-to-human handovers into Slack and Discord.
 
 Usage:
+  handover-bridge demo
   handover-bridge run [--config FILE]
   handover-bridge check-config [--config FILE] [--print]
   handover-bridge --version
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         },
+        "demo" => demo(),
         "run" => match load(args.config.as_deref()) {
             Err(code) => code,
             Ok(config) => run(config),
@@ -113,6 +117,30 @@ fn main() -> ExitCode {
         other => {
             eprintln!("error: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the whole flow against the built-in emulators and prints what each side saw.
+fn demo() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(demo::run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo failed: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analytics;
+pub mod commands;
 mod handback;
 mod ids;
 mod model;

@@ -66,4 +66,18 @@ pub trait Bridge: Send + Sync + 'static {
 
     /// Connected and able to perform effects.
     fn ready(&self) -> bool;
+
+    /// HTTP endpoints the bridge serves on the API listener (e.g. Slack's Events API),
+    /// as a path prefix and a router. Called once, when the daemon starts.
+    fn http_routes(&self, _ctx: &HttpContext) -> Option<(&'static str, axum::Router)> {
+        None
+    }
+}
+
+/// What a bridge's HTTP endpoints get.
+#[derive(Clone)]
+pub struct HttpContext {
+    pub engine: Engine,
+    /// `server.max_body_bytes`: read no more than this before verifying anything.
+    pub max_body_bytes: usize,
 }

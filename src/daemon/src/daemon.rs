@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::bridge::{Bridge, BridgeContext};
+use crate::bridge::{Bridge, BridgeContext, HttpContext};
 use crate::clock::{Clock, SystemClock};
 use crate::delivery::{
     BridgeSink, Dispatcher, Report, RetryPolicy, Sink, WebhookSink, http_client,
@@ -229,6 +229,15 @@ impl Daemon {
             max_body_bytes: config.server.max_body_bytes,
             stopping: stopping.clone(),
         };
+        let http = HttpContext {
+            engine: engine.clone(),
+            max_body_bytes: config.server.max_body_bytes,
+        };
+        let bridge_routes = opts
+            .bridges
+            .iter()
+            .filter_map(|b| b.http_routes(&http))
+            .collect();
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| {
@@ -237,7 +246,7 @@ impl Daemon {
         let addr = listener.local_addr()?;
         let stop = stopping.clone();
         let server = tokio::spawn(async move {
-            axum::serve(listener, router(state))
+            axum::serve(listener, router(state, bridge_routes))
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
         });

@@ -7,6 +7,7 @@ pub mod bridge;
 pub mod clock;
 pub mod daemon;
 pub mod delivery;
+pub mod desk;
 pub mod engine;
 pub mod ingress;
 pub mod metrics;

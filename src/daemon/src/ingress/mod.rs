@@ -35,9 +35,13 @@ pub struct AppState {
     pub stopping: CancellationToken,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/handovers", post(handlers::request).get(handlers::list))
+/// The API router, with the bridges' own endpoints nested under their prefixes.
+pub fn router(state: AppState, bridge_routes: Vec<(&'static str, Router)>) -> Router {
+    let mut app = Router::new();
+    for (prefix, routes) in bridge_routes {
+        app = app.nest_service(prefix, routes);
+    }
+    app.route("/v1/handovers", post(handlers::request).get(handlers::list))
         .route("/v1/handovers/{handover_id}", get(handlers::get_handover))
         .route("/v1/handovers/{handover_id}/end", post(handlers::end))
         .route("/v1/handovers/{handover_id}/rating", post(handlers::rating))
