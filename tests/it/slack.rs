@@ -478,9 +478,18 @@ async fn slacks_rate_limit_delays_posts_but_loses_and_reorders_nothing() {
             .await;
         assert_eq!(r.status, 200);
     }
-    let texts = wait_for(|| Some(w.thread_texts(&card_ts)).filter(|t| t.len() >= 6)).await;
+    // Posts that waited may carry several messages (combined); read them line by line.
+    let joined = wait_for(|| {
+        let all = w.thread_texts(&card_ts).join("\n");
+        all.contains("message 5").then_some(all)
+    })
+    .await;
     let want: Vec<String> = (0..6).map(|i| format!("message {i}")).collect();
-    assert_eq!(texts, want, "all delivered, once, in order");
+    assert_eq!(
+        joined.lines().collect::<Vec<_>>(),
+        want,
+        "all delivered, once, in order"
+    );
     assert!(
         w.slack.rate_limited() > 0,
         "the emulator answered 429 at least once"
@@ -593,4 +602,52 @@ async fn send(req: hyper::http::request::Builder, body: String) -> u16 {
         .await
         .expect("send");
     resp.status().as_u16()
+}
+
+#[tokio::test]
+async fn when_a_conversation_backs_up_its_user_messages_are_combined_in_order() {
+    // One post per second and no burst: the card and the first message use the first
+    // seconds, and the rest queue up behind them.
+    let emulator = SlackEmulatorConfig {
+        post_per_second: 1.0,
+        post_burst: 1,
+        ..SlackEmulatorConfig::default()
+    };
+    let w = World::start(
+        emulator,
+        Limits {
+            per_channel_per_second: 1,
+            per_channel_burst: 1,
+            workspace_per_second: 50,
+        },
+    )
+    .await;
+    let card_ts = w.handover("c1").await;
+    for i in 0..6 {
+        let r = w
+            .api
+            .post(
+                "/v1/conversations/c1/messages",
+                json!({"message_id": format!("m{i}"), "text": format!("part {i}")}),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let joined = wait_for(|| {
+        let all = w.thread_texts(&card_ts).join("\n");
+        all.contains("part 5").then_some(all)
+    })
+    .await;
+    let want: Vec<String> = (0..6).map(|i| format!("part {i}")).collect();
+    assert_eq!(
+        joined.lines().collect::<Vec<_>>(),
+        want,
+        "every message, once, in order"
+    );
+    let posts = w.thread_texts(&card_ts).len();
+    assert!(
+        posts < 6,
+        "backed-up messages were combined into fewer posts ({posts})"
+    );
+    w.stop().await;
 }

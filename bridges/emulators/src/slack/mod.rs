@@ -6,6 +6,22 @@
 //! point the client at [`SlackEmulator::api_url`], act as users ([`SlackEmulator::user_message`],
 //! [`SlackEmulator::click`], …) and inspect what the app did ([`SlackEmulator::calls`],
 //! [`SlackEmulator::messages`], …).
+//!
+//! ```ignore
+//! let emu = SlackEmulator::start(SlackEmulatorConfig::default()).await?;
+//! emu.add_user(SlackUser::new("U1", "alice", "Alice Example"));
+//! emu.add_channel("G1", "handover", true, &["UBOT", "U1"]);
+//! // bridge config: slack.api_url = emu.api_url(), bot token "xoxb-emulator",
+//! // app token "xapp-emulator" (Socket Mode connects via apps.connections.open)
+//! assert!(emu.wait_connected(1, Duration::from_secs(5)).await);
+//! let ts = emu.user_message("U1", "G1", None, "hello").await?; // after the app's ack
+//! let answer = emu.slash_command("U1", "G1", "/handover", "list").await?;
+//! ```
+//!
+//! Like real Slack, the app's own posts and edits come back to it as `message` events
+//! (`bot_id` set; subtype `bot_message` with a `username`, `message_changed` for
+//! `chat.update`), and [`SlackEmulator::mention`] pushes both `message` and
+//! `app_mention`.
 
 mod chat;
 mod delivery;
@@ -220,6 +236,14 @@ pub(crate) struct Inner {
     pub(crate) echo_tx: mpsc::UnboundedSender<delivery::Push>,
     pub(crate) http: http_push::Client,
     pub(crate) started: String,
+}
+
+impl std::fmt::Debug for SlackEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackEmulator")
+            .field("addr", &self.inner.addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Inner {

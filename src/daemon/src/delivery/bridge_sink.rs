@@ -1,13 +1,18 @@
 //! Outbox entries for a chat bridge: rendered from the handover's latest stored state.
+//! When a conversation's lane backs up (the chat platform is rate limiting), the
+//! end-user messages waiting next to each other are combined into one post.
 
 use std::sync::Arc;
 
-use handover_core::Command;
+use handover_core::{BridgeEffect, Command, Role, TranscriptEntry};
 
-use super::{Report, RetryPolicy, Sink};
+use super::{Delivered, RetryPolicy, Sink};
 use crate::bridge::{BoxFuture, Bridge, DeliveryError};
 use crate::engine::{Engine, Target};
 use crate::store::{OutboxEntry, OutboxItem};
+
+/// The longest text a combined post may reach (single messages are never cut here).
+const COMBINED_MAX_CHARS: usize = 3_000;
 
 pub struct BridgeSink {
     pub bridge: Arc<dyn Bridge>,
@@ -15,14 +20,52 @@ pub struct BridgeSink {
     pub retry: RetryPolicy,
 }
 
+/// The end-user message an entry relays, if it is one.
+fn user_relay(e: &OutboxEntry) -> Option<&TranscriptEntry> {
+    match &e.item {
+        OutboxItem::Bridge(BridgeEffect::Relay { entry }) if entry.role == Role::User => {
+            Some(entry)
+        }
+        _ => None,
+    }
+}
+
+/// Combines the consecutive end-user messages at the head of `entries` (same
+/// handover) into one; returns how many it took and the combined message, or `None`
+/// when there is nothing to combine.
+pub fn coalesce(entries: &[OutboxEntry]) -> Option<(usize, TranscriptEntry)> {
+    let first = entries.first()?;
+    let mut combined = user_relay(first)?.clone();
+    let mut taken = 1;
+    for e in &entries[1..] {
+        let Some(next) = user_relay(e).filter(|_| e.handover == first.handover) else {
+            break;
+        };
+        if combined.text.chars().count() + 1 + next.text.chars().count() > COMBINED_MAX_CHARS {
+            break;
+        }
+        combined.text.push('\n');
+        combined.text.push_str(&next.text);
+        combined
+            .attachments
+            .extend(next.attachments.iter().cloned());
+        combined.at = next.at;
+        taken += 1;
+    }
+    (taken > 1).then_some((taken, combined))
+}
+
 impl Sink for BridgeSink {
     fn deliver<'a>(
         &'a self,
-        entry: &'a OutboxEntry,
-    ) -> BoxFuture<'a, Result<Option<Report>, DeliveryError>> {
+        entries: &'a [OutboxEntry],
+    ) -> BoxFuture<'a, Result<Delivered, DeliveryError>> {
         Box::pin(async move {
+            let Some(entry) = entries.first() else {
+                return Ok(Delivered::one(None));
+            };
             let OutboxItem::Bridge(effect) = &entry.item else {
-                return Ok(None);
+                return Ok(Delivered::one(None));
             };
             let handover = self
                 .engine
@@ -32,7 +75,24 @@ impl Sink for BridgeSink {
                 .ok_or_else(|| {
                     DeliveryError::new(format!("{} is not in the store", entry.handover))
                 })?;
-            let performed = self.bridge.perform(&self.engine, &handover, effect).await?;
+            let combined = coalesce(entries);
+            let (consumed, performed) = match &combined {
+                Some((n, message)) => {
+                    let effect = BridgeEffect::Relay {
+                        entry: message.clone(),
+                    };
+                    (
+                        *n,
+                        self.bridge
+                            .perform(&self.engine, &handover, &effect)
+                            .await?,
+                    )
+                }
+                None => (
+                    1,
+                    self.bridge.perform(&self.engine, &handover, effect).await?,
+                ),
+            };
             // Record where it lives before the lane's next effect, which may need it.
             if let Some(location) = performed.location {
                 let cmd = Command::Posted { location };
@@ -47,7 +107,10 @@ impl Sink for BridgeSink {
                     .await
                     .map_err(|e| DeliveryError::new(e.to_string()))?;
             }
-            Ok(None)
+            Ok(Delivered {
+                consumed,
+                report: None,
+            })
         })
     }
 

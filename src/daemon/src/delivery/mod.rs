@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::metrics::{Metrics, inc};
 use crate::store::{OutboxEntry, Store, Ticket};
 
-pub use bridge_sink::BridgeSink;
+pub use bridge_sink::{BridgeSink, coalesce};
 pub use webhook::{WebhookSink, http_client};
 
 /// When to retry and when to give up.
@@ -43,12 +43,34 @@ impl RetryPolicy {
     }
 }
 
+/// How many of a lane's next entries one delivery may see (for coalescing).
+const WINDOW: usize = 16;
+
+/// What one delivery did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Delivered {
+    /// How many of the leading entries it performed (at least one).
+    pub consumed: usize,
+    pub report: Option<Report>,
+}
+
+impl Delivered {
+    pub fn one(report: Option<Report>) -> Self {
+        Self {
+            consumed: 1,
+            report,
+        }
+    }
+}
+
 /// Something that can perform outbox entries.
 pub trait Sink: Send + Sync + 'static {
+    /// Performs `entries[0]`, and may cover some of the entries after it in the same
+    /// delivery (a sink that combines messages when a lane backs up); says how many.
     fn deliver<'a>(
         &'a self,
-        entry: &'a OutboxEntry,
-    ) -> BoxFuture<'a, Result<Option<Report>, DeliveryError>>;
+        entries: &'a [OutboxEntry],
+    ) -> BoxFuture<'a, Result<Delivered, DeliveryError>>;
     fn retry(&self) -> RetryPolicy;
     /// What to tell the engine when `entry` is abandoned.
     fn gave_up(&self, _entry: &OutboxEntry, _reason: &str) -> Option<Report> {
@@ -69,7 +91,7 @@ pub enum Report {
 type LaneId = (String, String);
 
 enum Finished {
-    Done(Option<Report>),
+    Done(Delivered),
     GaveUp(Option<Report>),
     Cancelled,
 }
@@ -92,7 +114,7 @@ impl Dispatcher {
         cancel: CancellationToken,
     ) {
         let mut lanes: HashMap<LaneId, VecDeque<(OutboxEntry, Ticket)>> = HashMap::new();
-        let mut busy: JoinSet<(LaneId, u64, Finished)> = JoinSet::new();
+        let mut busy: JoinSet<(LaneId, Vec<u64>, Finished)> = JoinSet::new();
         let mut in_flight: std::collections::HashSet<LaneId> = Default::default();
         for e in stored {
             lanes
@@ -117,14 +139,14 @@ impl Dispatcher {
                     self.publish_depth(&lanes);
                 }
                 Some(done) = busy.join_next(), if !busy.is_empty() => {
-                    let Ok((id, seq, finished)) = done else { continue };
+                    let Ok((id, seqs, finished)) = done else { continue };
                     in_flight.remove(&id);
                     if matches!(finished, Finished::Cancelled) {
                         continue;
                     }
-                    self.finish(seq, finished);
+                    let done = self.finish(&seqs, finished);
                     if let Some(q) = lanes.get_mut(&id) {
-                        q.pop_front();
+                        q.drain(..done.min(q.len()));
                         if q.is_empty() {
                             lanes.remove(&id);
                         }
@@ -135,9 +157,9 @@ impl Dispatcher {
                 () = cancel.cancelled() => break,
             }
         }
-        while let Some(Ok((_, seq, finished))) = busy.join_next().await {
+        while let Some(Ok((_, seqs, finished))) = busy.join_next().await {
             if !matches!(finished, Finished::Cancelled) {
-                self.finish(seq, finished);
+                self.finish(&seqs, finished);
             }
         }
     }
@@ -146,20 +168,26 @@ impl Dispatcher {
         &self,
         id: &LaneId,
         lanes: &HashMap<LaneId, VecDeque<(OutboxEntry, Ticket)>>,
-        busy: &mut JoinSet<(LaneId, u64, Finished)>,
+        busy: &mut JoinSet<(LaneId, Vec<u64>, Finished)>,
         in_flight: &mut std::collections::HashSet<LaneId>,
         cancel: &CancellationToken,
     ) {
         if in_flight.contains(id) {
             return;
         }
-        let Some((entry, ticket)) = lanes.get(id).and_then(|q| q.front()).cloned() else {
+        let Some(q) = lanes.get(id).filter(|q| !q.is_empty()) else {
             return;
         };
         // Entries for a sink that is not running wait in the store until it is.
-        let Some(sink) = self.sinks.get(&entry.sink).cloned() else {
+        let Some(sink) = q
+            .front()
+            .and_then(|(e, _)| self.sinks.get(&e.sink))
+            .cloned()
+        else {
             return;
         };
+        let ticket = q.iter().take(WINDOW).map(|(_, t)| *t).max().unwrap_or(0);
+        let window: Vec<OutboxEntry> = q.iter().take(WINDOW).map(|(e, _)| e.clone()).collect();
         in_flight.insert(id.clone());
         let (store, clock, metrics, cancel, id) = (
             self.store.clone(),
@@ -169,24 +197,32 @@ impl Dispatcher {
             id.clone(),
         );
         busy.spawn(async move {
-            let seq = entry.seq;
             let finished =
-                deliver(&*sink, &entry, ticket, &store, &*clock, &metrics, &cancel).await;
-            (id, seq, finished)
+                deliver(&*sink, &window, ticket, &store, &*clock, &metrics, &cancel).await;
+            let n = match &finished {
+                Finished::Done(d) => d.consumed.clamp(1, window.len()),
+                _ => 1,
+            };
+            (id, window.iter().take(n).map(|e| e.seq).collect(), finished)
         });
     }
 
-    fn finish(&self, seq: u64, finished: Finished) {
-        if let Err(e) = self.store.remove_outbox(seq) {
-            tracing::error!(seq, error = %e, "Cannot remove a delivered outbox entry.");
+    /// Removes the performed entries from the store; returns how many there were.
+    fn finish(&self, seqs: &[u64], finished: Finished) -> usize {
+        for &seq in seqs {
+            if let Err(e) = self.store.remove_outbox(seq) {
+                tracing::error!(seq, error = %e, "Cannot remove a delivered outbox entry.");
+            }
         }
         let report = match finished {
-            Finished::Done(report) | Finished::GaveUp(report) => report,
+            Finished::Done(d) => d.report,
+            Finished::GaveUp(report) => report,
             Finished::Cancelled => None,
         };
         if let Some(r) = report {
             let _ = self.reports.send(r);
         }
+        seqs.len()
     }
 
     fn publish_depth(&self, lanes: &HashMap<LaneId, VecDeque<(OutboxEntry, Ticket)>>) {
@@ -202,7 +238,7 @@ impl Dispatcher {
 
 async fn deliver(
     sink: &dyn Sink,
-    entry: &OutboxEntry,
+    window: &[OutboxEntry],
     ticket: Ticket,
     store: &Store,
     clock: &dyn Clock,
@@ -216,13 +252,16 @@ async fn deliver(
             () = cancel.cancelled() => return Finished::Cancelled,
         }
     }
+    let Some(entry) = window.first() else {
+        return Finished::Cancelled;
+    };
     let policy = sink.retry();
     let mut attempt = 0u32;
     loop {
-        match sink.deliver(entry).await {
-            Ok(report) => {
+        match sink.deliver(window).await {
+            Ok(done) => {
                 inc(&metrics.deliveries);
-                return Finished::Done(report);
+                return Finished::Done(done);
             }
             Err(e) => {
                 attempt += 1;

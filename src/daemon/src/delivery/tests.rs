@@ -36,9 +36,10 @@ impl Recorder {
 impl Sink for Recorder {
     fn deliver<'a>(
         &'a self,
-        entry: &'a OutboxEntry,
-    ) -> BoxFuture<'a, Result<Option<Report>, DeliveryError>> {
+        entries: &'a [OutboxEntry],
+    ) -> BoxFuture<'a, Result<Delivered, DeliveryError>> {
         Box::pin(async move {
+            let entry = &entries[0];
             let n = {
                 let mut a = self.attempts.lock().expect("lock");
                 let n = a.entry(entry.seq).or_default();
@@ -55,7 +56,7 @@ impl Sink for Recorder {
                 .lock()
                 .expect("lock")
                 .push((entry.lane.clone(), entry.seq));
-            Ok(None)
+            Ok(Delivered::one(None))
         })
     }
 
@@ -279,4 +280,63 @@ fn backoff_grows_exponentially_within_its_cap_with_jitter() {
             );
         }
     }
+}
+
+fn relay(
+    store: &Store,
+    lane: &str,
+    handover: u64,
+    role: handover_core::Role,
+    text: &str,
+) -> OutboxEntry {
+    let entry = handover_core::TranscriptEntry {
+        role,
+        text: text.into(),
+        at: Timestamp(0),
+        agent: None,
+        message_id: None,
+        attachments: Vec::new(),
+    };
+    OutboxEntry {
+        handover: HandoverId(handover),
+        item: OutboxItem::Bridge(BridgeEffect::Relay { entry }),
+        ..entry_for(store, lane)
+    }
+}
+
+fn entry_for(store: &Store, lane: &str) -> OutboxEntry {
+    entry(store, lane)
+}
+
+#[test]
+fn consecutive_user_messages_of_one_handover_are_combined_and_nothing_else() {
+    use handover_core::Role::{Ai, User};
+    let (_dir, store) = new_store();
+    let q = vec![
+        relay(&store, "l", 1, User, "one"),
+        relay(&store, "l", 1, User, "two"),
+        relay(&store, "l", 1, User, "three"),
+        relay(&store, "l", 1, Ai, "ai answer"),
+        relay(&store, "l", 1, User, "four"),
+    ];
+    let (n, combined) = coalesce(&q).expect("combined");
+    assert_eq!(n, 3, "stops at the AI message");
+    assert_eq!(combined.text, "one\ntwo\nthree");
+    assert_eq!(coalesce(&q[3..]), None, "an AI message is never combined");
+    assert_eq!(coalesce(&q[4..]), None, "a lone message is posted as it is");
+    let other = vec![
+        relay(&store, "l", 1, User, "a"),
+        relay(&store, "l", 2, User, "b"),
+    ];
+    assert_eq!(coalesce(&other), None, "never across handovers");
+    let long = "x".repeat(2_999);
+    let big = vec![
+        relay(&store, "l", 1, User, &long),
+        relay(&store, "l", 1, User, "y"),
+    ];
+    assert_eq!(
+        coalesce(&big),
+        None,
+        "a combined post stays under its size limit"
+    );
 }

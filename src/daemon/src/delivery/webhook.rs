@@ -11,7 +11,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use super::{Report, RetryPolicy, Sink};
+use super::{Delivered, Report, RetryPolicy, Sink};
 use crate::bridge::{BoxFuture, DeliveryError};
 use crate::clock::Clock;
 use crate::signing::sign;
@@ -79,25 +79,28 @@ impl WebhookSink {
 impl Sink for WebhookSink {
     fn deliver<'a>(
         &'a self,
-        entry: &'a OutboxEntry,
-    ) -> BoxFuture<'a, Result<Option<Report>, DeliveryError>> {
+        entries: &'a [OutboxEntry],
+    ) -> BoxFuture<'a, Result<Delivered, DeliveryError>> {
         Box::pin(async move {
+            let Some(entry) = entries.first() else {
+                return Ok(Delivered::one(None));
+            };
             let OutboxItem::Event {
                 event_id,
                 kind,
                 body,
             } = &entry.item
             else {
-                return Ok(None);
+                return Ok(Delivered::one(None));
             };
             self.post(event_id, body).await?;
-            Ok(
-                agent_message_id(kind, body).map(|message_id| Report::Delivery {
+            Ok(Delivered::one(agent_message_id(kind, body).map(
+                |message_id| Report::Delivery {
                     handover: entry.handover,
                     message_id,
                     outcome: DeliveryOutcome::Delivered,
-                }),
-            )
+                },
+            )))
         })
     }
 

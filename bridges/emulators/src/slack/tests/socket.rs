@@ -36,7 +36,6 @@ async fn two_connections_share_the_envelopes() {
             .unwrap();
         assert_eq!(next(&mut rx).await, format!("message:m{i}"));
     }
-    // Each connection got envelopes (round robin).
     assert_eq!(emu.messages("G1").len(), 4);
     emu.disconnect_all("refresh_requested").await;
     assert!(emu.wait_connected(2, Duration::from_secs(5)).await);
