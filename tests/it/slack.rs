@@ -651,3 +651,69 @@ async fn when_a_conversation_backs_up_its_user_messages_are_combined_in_order() 
     );
     w.stop().await;
 }
+
+#[tokio::test]
+async fn with_manage_membership_the_handover_channel_follows_the_selected_members() {
+    let emulator = SlackEmulatorConfig {
+        post_per_second: 1000.0,
+        post_burst: 1000,
+        ..SlackEmulatorConfig::default()
+    };
+    let limits = Limits {
+        per_channel_per_second: 1000,
+        per_channel_burst: 1000,
+        workspace_per_second: 1000,
+    };
+    let transport = "app_token = \"xapp-emulator\"\nmanage_membership = true";
+    let w = World::start_on(emulator, limits, "127.0.0.1:0", transport).await;
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // The channel started with Sam and the admin, who are not selected, and without Alan.
+    wait_for(|| {
+        (sorted(w.slack.members(CHANNEL)) == [ALAN, GRACE, SlackEmulator::BOT_USER_ID])
+            .then_some(())
+    })
+    .await;
+    w.slack.add_channel(
+        "C0OFFICE",
+        "office",
+        false,
+        &[SlackEmulator::BOT_USER_ID, ADMIN, SAM],
+    );
+    let r = w
+        .slack
+        .slash_command(
+            ADMIN,
+            "C0OFFICE",
+            "/handover",
+            &format!("members add <@{SAM}|sam>"),
+        )
+        .await
+        .expect("add");
+    assert!(
+        r["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("now a selected member")),
+        "{r}"
+    );
+    wait_for(|| {
+        w.slack
+            .members(CHANNEL)
+            .contains(&SAM.to_owned())
+            .then_some(())
+    })
+    .await;
+    w.slack
+        .slash_command(
+            ADMIN,
+            "C0OFFICE",
+            "/handover",
+            &format!("members remove <@{GRACE}>"),
+        )
+        .await
+        .expect("remove");
+    wait_for(|| (!w.slack.members(CHANNEL).contains(&GRACE.to_owned())).then_some(())).await;
+    w.stop().await;
+}

@@ -194,6 +194,53 @@ impl Api {
         Ok(())
     }
 
+    /// Everyone in a channel (following the cursor).
+    pub async fn channel_members(&self, channel: &str) -> Result<Vec<String>, DeliveryError> {
+        let mut out = Vec::new();
+        let mut cursor: Option<SlackCursorId> = None;
+        loop {
+            let mut req = SlackApiConversationsMembersRequest::new()
+                .with_channel(channel.into())
+                .with_limit(200);
+            if let Some(c) = cursor.take() {
+                req = req.with_cursor(c);
+            }
+            let resp = self
+                .session()
+                .conversations_members(&req)
+                .await
+                .map_err(delivery_error)?;
+            out.extend(resp.members.into_iter().map(|u| u.0));
+            match resp
+                .response_metadata
+                .and_then(|m| m.next_cursor)
+                .filter(|c| !c.0.is_empty())
+            {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    pub async fn invite(&self, channel: &str, users: &[String]) -> Result<(), DeliveryError> {
+        let users = users.iter().map(|u| SlackUserId(u.clone())).collect();
+        let req = SlackApiConversationsInviteRequest::new(channel.into(), users);
+        self.session()
+            .conversations_invite(&req)
+            .await
+            .map_err(delivery_error)?;
+        Ok(())
+    }
+
+    pub async fn kick(&self, channel: &str, user: &str) -> Result<(), DeliveryError> {
+        let req = SlackApiConversationsKickRequest::new(channel.into(), user.into());
+        self.session()
+            .conversations_kick(&req)
+            .await
+            .map_err(delivery_error)?;
+        Ok(())
+    }
+
     /// The display name and avatar of a user.
     pub async fn user(&self, id: &str) -> Result<(String, Option<String>), DeliveryError> {
         let resp = self

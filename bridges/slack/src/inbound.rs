@@ -39,7 +39,7 @@ pub(crate) async fn run_socket_mode(bridge: SlackBridge, ctx: BridgeContext) {
             "No Slack app_token: Socket Mode is off (Events API over HTTP is used instead)."
         );
         bridge.inner.connected.store(true, Ordering::SeqCst);
-        ctx.cancel.cancelled().await;
+        keep_membership(&bridge, &ctx).await;
         return;
     }
     let callbacks = SlackSocketModeListenerCallbacks::new()
@@ -64,9 +64,24 @@ pub(crate) async fn run_socket_mode(bridge: SlackBridge, ctx: BridgeContext) {
     listener.start().await;
     bridge.inner.connected.store(true, Ordering::SeqCst);
     tracing::info!("Slack bridge connected (Socket Mode).");
-    ctx.cancel.cancelled().await;
+    keep_membership(&bridge, &ctx).await;
     bridge.inner.connected.store(false, Ordering::SeqCst);
     listener.shutdown().await;
+}
+
+/// Keeps the handover channels' membership in line until `ctx.cancel`.
+async fn keep_membership(bridge: &SlackBridge, ctx: &BridgeContext) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                if let Err(e) = bridge.sync_membership(&ctx.engine).await {
+                    tracing::warn!(reason = %e, "Cannot update the Slack handover channels' members.");
+                }
+            }
+            () = ctx.cancel.cancelled() => return,
+        }
+    }
 }
 
 /// A failed callback is not acknowledged, so Slack sends the envelope again.
@@ -293,7 +308,17 @@ impl Shared {
             agent: self.agent(user).await,
             roles: Vec::new(),
         };
-        Ok(desk::run(&self.engine, &who, here, cmd, &self.bridge).await?)
+        let changes_members = matches!(
+            cmd,
+            commands::HandoverCommand::Members(
+                commands::MembersCommand::Add(_) | commands::MembersCommand::Remove(_)
+            )
+        );
+        let answer = desk::run(&self.engine, &who, here, cmd, &self.bridge).await?;
+        if changes_members && let Err(e) = self.bridge.sync_membership(&self.engine).await {
+            tracing::warn!(reason = %e, "Cannot update the Slack handover channels' members.");
+        }
+        Ok(answer)
     }
 
     /// Tells `user` privately what happened, or returns a store error so the envelope

@@ -13,6 +13,7 @@ pub mod format;
 mod http;
 pub mod ids;
 mod inbound;
+mod membership;
 mod perform;
 pub mod signature;
 
