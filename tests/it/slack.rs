@@ -717,3 +717,46 @@ async fn with_manage_membership_the_handover_channel_follows_the_selected_member
     wait_for(|| (!w.slack.members(CHANNEL).contains(&GRACE.to_owned())).then_some(())).await;
     w.stop().await;
 }
+
+#[tokio::test]
+async fn a_file_an_agent_shares_reaches_the_user_as_a_working_expiring_link() {
+    let w = World::fast().await;
+    let card_ts = w.handover("f1").await;
+    let bytes = b"%PDF-1.4 refund receipt".to_vec();
+    w.slack
+        .user_upload(
+            GRACE,
+            CHANNEL,
+            Some(&card_ts),
+            "refund receipt.pdf",
+            bytes.clone(),
+        )
+        .await
+        .expect("upload");
+    let events = w.webhook.wait_delivered(2).await;
+    let msg = events[1].json();
+    assert_eq!(msg["type"], "agent.message");
+    let att = &msg["data"]["attachments"][0];
+    assert_eq!(att["name"], "refund receipt.pdf");
+    let url = att["url"].as_str().expect("url").to_owned();
+    assert!(url.starts_with(&w.api.base), "served by the daemon: {url}");
+    assert!(
+        !url.contains("xoxb") && !url.contains(&w.slack.api_url()),
+        "{url}"
+    );
+
+    // Anyone with the link gets the file (no Slack token needed); a guessed token does not.
+    let path = url.trim_start_matches(&w.api.base).to_owned();
+    let got = w.api.raw("GET", &path, None, vec![]).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.text.as_bytes(), bytes.as_slice());
+    let mut parts: Vec<String> = path.split('/').map(str::to_owned).collect();
+    assert_eq!(parts[1..3], ["slack", "files"], "{path}");
+    parts[3] = "0".repeat(32);
+    let guessed = w.api.raw("GET", &parts.join("/"), None, vec![]).await;
+    assert_eq!(
+        (guessed.status.as_u16(), guessed.text.as_str()),
+        (404, "no such file, or the link has expired")
+    );
+    w.stop().await;
+}

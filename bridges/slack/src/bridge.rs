@@ -31,6 +31,8 @@ pub(crate) struct Inner {
     pub connected: AtomicBool,
     /// Display names and avatars by user id (people rarely rename mid-handover).
     pub names: Mutex<HashMap<String, (String, Option<String>)>>,
+    /// Downloads files from Slack for the file links.
+    pub files: crate::files::FileClient,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,7 @@ impl SlackBridge {
                 bot_user: OnceLock::new(),
                 connected: AtomicBool::new(false),
                 names: Mutex::default(),
+                files: crate::files::client(),
             }),
         })
     }
@@ -132,23 +135,24 @@ impl Bridge for SlackBridge {
         self.inner.connected.load(Ordering::SeqCst)
     }
 
-    /// The Events API endpoints, when Slack talks to us over HTTP instead of Socket Mode.
+    /// The file links, and the Events API endpoints when Slack talks to us over HTTP
+    /// instead of Socket Mode.
     fn http_routes(&self, ctx: &HttpContext) -> Option<(&'static str, axum::Router)> {
         let c = &self.inner.config;
-        if !c.app_token.is_empty() || c.signing_secret.is_empty() {
-            return None;
-        }
         let shared = Shared {
             bridge: self.clone(),
             engine: ctx.engine.clone(),
+            public_url: ctx.public_url.clone(),
         };
-        Some((
-            "/slack",
-            crate::http::routes(
-                shared,
-                c.signing_secret.expose().to_owned(),
-                ctx.max_body_bytes,
-            ),
-        ))
+        let files = crate::files::routes(shared.clone());
+        if !c.app_token.is_empty() || c.signing_secret.is_empty() {
+            return Some(("/slack", files));
+        }
+        let events = crate::http::routes(
+            shared,
+            c.signing_secret.expose().to_owned(),
+            ctx.max_body_bytes,
+        );
+        Some(("/slack", files.merge(events)))
     }
 }

@@ -19,6 +19,8 @@ use crate::{SlackBridge, format, ids};
 pub(crate) struct Shared {
     pub bridge: SlackBridge,
     pub engine: Engine,
+    /// `server.public_url`, for file links.
+    pub public_url: String,
 }
 
 pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -52,6 +54,7 @@ pub(crate) async fn run_socket_mode(bridge: SlackBridge, ctx: BridgeContext) {
             .with_user_state(Shared {
                 bridge: bridge.clone(),
                 engine: ctx.engine.clone(),
+                public_url: ctx.public_url.clone(),
             }),
     );
     let config = SlackClientSocketModeConfig::new().with_max_connections_count(1);
@@ -160,7 +163,9 @@ impl Shared {
     /// A reply in a handover's thread: relayed to the end user when a selected member
     /// wrote it; anyone else is told, privately, that it was not sent.
     async fn thread_reply(&self, m: SlackMessageEvent) -> Result<(), Error> {
-        if self.is_bot(m.sender.user.as_ref(), m.sender.bot_id.as_ref()) || m.subtype.is_some() {
+        // Plain replies and replies with files; edits, joins and the like are not relayed.
+        let plain = matches!(m.subtype, None | Some(SlackMessageEventType::FileShare));
+        if self.is_bot(m.sender.user.as_ref(), m.sender.bot_id.as_ref()) || !plain {
             return Ok(());
         }
         let (Some(channel), Some(thread), Some(user)) = (
@@ -190,10 +195,16 @@ impl Shared {
         };
         let agent = self.agent(&user.0).await;
         let ts = m.origin.ts.0.clone();
+        let files = m
+            .content
+            .as_ref()
+            .and_then(|c| c.files.clone())
+            .unwrap_or_default();
+        let attachments = self.attachments(&files).await?;
         let action = Action::Message {
             message_id: ts.clone(),
             text,
-            attachments: Vec::new(),
+            attachments,
         };
         let dedupe = Some(ids::message_key(&channel.0, &ts));
         let result = self.engine.act(id, agent, Vec::new(), action, dedupe).await;
@@ -333,7 +344,11 @@ impl Shared {
         ok: Option<String>,
     ) -> Result<(), Error> {
         let text = match result {
-            Ok(_) => ok,
+            Ok(accepted) => {
+                // Stored before Slack's delivery is acknowledged.
+                self.engine.store().durable(accepted.ticket).await?;
+                ok
+            }
             Err(e) => Some(answer_error(id, e)?),
         };
         if let Some(text) = text

@@ -9,6 +9,7 @@
 
 mod api;
 mod bridge;
+pub mod files;
 pub mod format;
 mod http;
 pub mod ids;

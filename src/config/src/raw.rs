@@ -42,6 +42,7 @@ pub(crate) struct RawServer {
     pub rate_limit_burst: i64,
     pub shutdown_grace: String,
     pub dedupe_ttl: String,
+    pub public_url: String,
 }
 
 impl Default for RawServer {
@@ -53,6 +54,7 @@ impl Default for RawServer {
             rate_limit_burst: 2000,
             shutdown_grace: "10s".into(),
             dedupe_ttl: "7d".into(),
+            public_url: String::new(),
         }
     }
 }

@@ -23,6 +23,7 @@ impl Config {
         w.raw("rate_limit_burst", s.rate_limit_burst);
         w.duration("shutdown_grace", s.shutdown_grace);
         w.duration("dedupe_ttl", s.dedupe_ttl);
+        w.str("public_url", s.public_url.as_deref().unwrap_or(""));
 
         for p in &self.platforms {
             w.header("[[platforms]]");

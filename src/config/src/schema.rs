@@ -82,6 +82,7 @@ pub(crate) const SECTIONS: &[Section] = &[
             f("rate_limit_burst", Integer),
             f("shutdown_grace", Duration),
             f("dedupe_ttl", Duration),
+            f("public_url", Text),
         ],
     },
     Section {

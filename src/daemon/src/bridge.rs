@@ -46,6 +46,8 @@ pub struct Performed {
 pub struct BridgeContext {
     pub engine: Engine,
     pub cancel: CancellationToken,
+    /// `server.public_url`: where the AI platforms reach this daemon.
+    pub public_url: String,
 }
 
 pub trait Bridge: Send + Sync + 'static {
@@ -80,4 +82,6 @@ pub struct HttpContext {
     pub engine: Engine,
     /// `server.max_body_bytes`: read no more than this before verifying anything.
     pub max_body_bytes: usize,
+    /// `server.public_url`: where the AI platforms reach this daemon.
+    pub public_url: String,
 }

@@ -187,22 +187,6 @@ impl Daemon {
         let dispatcher = tokio::spawn(dispatcher.run(pending, outbox_rx, deliveries.clone()));
         let reports = tokio::spawn(apply_reports(engine.clone(), reports_rx));
 
-        let sources = CancellationToken::new();
-        let mut source_tasks = vec![tokio::spawn(scheduler::run(
-            engine.clone(),
-            sources.clone(),
-        ))];
-        for b in &opts.bridges {
-            let (b, ctx) = (
-                b.clone(),
-                BridgeContext {
-                    engine: engine.clone(),
-                    cancel: sources.clone(),
-                },
-            );
-            source_tasks.push(tokio::spawn(async move { b.start(ctx).await }));
-        }
-
         let stopping = CancellationToken::new();
         let platforms = config
             .platforms
@@ -229,21 +213,44 @@ impl Daemon {
             max_body_bytes: config.server.max_body_bytes,
             stopping: stopping.clone(),
         };
-        let http = HttpContext {
-            engine: engine.clone(),
-            max_body_bytes: config.server.max_body_bytes,
-        };
-        let bridge_routes = opts
-            .bridges
-            .iter()
-            .filter_map(|b| b.http_routes(&http))
-            .collect();
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| {
                 format!("cannot listen on server.listen = {}", config.server.listen)
             })?;
         let addr = listener.local_addr()?;
+        let public_url = config
+            .server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let http = HttpContext {
+            engine: engine.clone(),
+            max_body_bytes: config.server.max_body_bytes,
+            public_url: public_url.clone(),
+        };
+        let bridge_routes = opts
+            .bridges
+            .iter()
+            .filter_map(|b| b.http_routes(&http))
+            .collect();
+        let sources = CancellationToken::new();
+        let mut source_tasks = vec![tokio::spawn(scheduler::run(
+            engine.clone(),
+            sources.clone(),
+        ))];
+        for b in &opts.bridges {
+            let (b, ctx) = (
+                b.clone(),
+                BridgeContext {
+                    engine: engine.clone(),
+                    cancel: sources.clone(),
+                    public_url: public_url.clone(),
+                },
+            );
+            source_tasks.push(tokio::spawn(async move { b.start(ctx).await }));
+        }
+
         let stop = stopping.clone();
         let server = tokio::spawn(async move {
             axum::serve(listener, router(state, bridge_routes))

@@ -26,6 +26,11 @@ pub async fn run(engine: Engine, cancel: CancellationToken) {
         {
             tracing::error!(error = %e, "Sweeping dedupe keys failed.");
         }
+        if n.is_multiple_of(SWEEP_EVERY)
+            && let Err(e) = engine.store().sweep_links(engine.now())
+        {
+            tracing::error!(error = %e, "Sweeping expired file links failed.");
+        }
     }
 }
 

@@ -21,6 +21,9 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// How long message ids are remembered to drop repeats; >= 1h, default 7d.
     pub dedupe_ttl: Duration,
+    /// The base URL at which AI platforms reach this listener (file links are built on
+    /// it), without a trailing slash. `None`: `http://` and the address actually bound.
+    pub public_url: Option<String>,
 }
 
 const KIB: i64 = 1024;
@@ -97,7 +100,16 @@ pub(crate) fn validate(raw: &RawServer, e: &mut Errors) -> ServerConfig {
         Duration::from_secs(7 * 86_400),
     );
 
+    let public_url = if raw.public_url.trim().is_empty() {
+        None
+    } else {
+        validate::http_url(&raw.public_url)
+            .map_err(|m| e.push("server.public_url", m))
+            .ok()
+    };
+
     ServerConfig {
+        public_url,
         listen,
         max_body_bytes,
         rate_limit_per_second,

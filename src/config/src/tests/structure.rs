@@ -25,7 +25,7 @@ fn unknown_key_inside_a_section_is_named() {
     let errors = errs(&with("[server]\nlisen = \"127.0.0.1:1\"\n"), &[]);
     assert_eq!(
         errors.to_string(),
-        "server.lisen: unknown key (did you mean \"listen\"?); expected one of listen, max_body_bytes, rate_limit_per_second, rate_limit_burst, shutdown_grace, dedupe_ttl"
+        "server.lisen: unknown key (did you mean \"listen\"?); expected one of listen, max_body_bytes, rate_limit_per_second, rate_limit_burst, shutdown_grace, dedupe_ttl, public_url"
     );
 }
 

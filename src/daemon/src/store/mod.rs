@@ -27,6 +27,17 @@ use tokio_util::sync::CancellationToken;
 pub use durability::Ticket;
 pub use outbox::{OutboxEntry, OutboxItem};
 
+/// A file a bridge serves to the AI platform under an unguessable, expiring URL (a
+/// chat platform's own file URLs need the bot's token).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileLink {
+    /// Where the bridge fetches it (e.g. Slack's `url_private`).
+    pub source: String,
+    pub name: String,
+    pub content_type: Option<String>,
+    pub expires_at: Timestamp,
+}
+
 use durability::Durability;
 use keys::*;
 
@@ -77,6 +88,8 @@ struct Trees {
     dedupe_key: sled::Tree,
     dedupe_expiry: sled::Tree,
     setting_value: sled::Tree,
+    /// Unguessable token → a file a bridge serves for a while (see [`FileLink`]).
+    link_file: sled::Tree,
     meta: sled::Tree,
 }
 
@@ -137,6 +150,7 @@ impl Store {
             dedupe_key: tree("dedupe_key")?,
             dedupe_expiry: tree("dedupe_expiry")?,
             setting_value: tree("setting_value")?,
+            link_file: tree("link_file")?,
             meta: tree("meta")?,
         };
         match t.meta.get("schema")? {
@@ -236,6 +250,36 @@ impl Store {
             .get(name)?
             .map(|v| decode("setting_value", name.as_bytes(), &v))
             .transpose()
+    }
+
+    /// Remembers a file link (durable once the ticket is).
+    pub fn put_link(&self, token: &str, link: &FileLink) -> Result<Ticket, StoreError> {
+        self.inner.t.link_file.insert(token, encode(link)?)?;
+        Ok(self.inner.durability.issue())
+    }
+
+    /// The file behind `token`, unless unknown or expired at `now`.
+    pub fn link(&self, token: &str, now: Timestamp) -> Result<Option<FileLink>, StoreError> {
+        let Some(v) = self.inner.t.link_file.get(token)? else {
+            return Ok(None);
+        };
+        let link: FileLink = decode("link_file", token.as_bytes(), &v)?;
+        Ok((link.expires_at > now).then_some(link))
+    }
+
+    /// Deletes expired file links; returns how many.
+    pub fn sweep_links(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.inner.t.link_file.iter() {
+            let (k, v) = item?;
+            let expired =
+                decode::<FileLink>("link_file", &k, &v).map_or(true, |l| l.expires_at <= now);
+            if expired {
+                self.inner.t.link_file.remove(&k)?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// Removes a delivered outbox entry. Not flushed on its own: after a crash the entry
