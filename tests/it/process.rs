@@ -240,3 +240,24 @@ fn check_config_explains_every_error_and_never_prints_secrets() {
     assert_eq!(out.status.code(), Some(64));
     assert!(stderr.contains("handover.remind_after"), "{stderr}");
 }
+
+#[test]
+fn the_demo_plays_the_whole_flow_and_exits_zero() {
+    let out = Command::new(BIN).arg("demo").output().expect("run demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "Grace Hopper (agent): Hi Ada",
+        "handover.taken agent \"Grace Hopper\"  (signature verified)",
+        "handover.ended \"returned_to_ai\" — hand-back with 3 messages  (signature verified)",
+        "(only Sam Support saw) Only the selected members",
+        "[white_check_mark]",
+        "H-1: \"completed\", resolution \"returned_to_ai\", rating 5",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}

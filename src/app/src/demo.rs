@@ -337,7 +337,7 @@ async fn play(
         println!(
             "  [card, updated {} times] {}",
             card.edited,
-            first_line(&card.text)
+            readable(first_line(&card.text))
         );
     }
     for m in slack.thread(CHANNEL, &card_ts) {
@@ -351,10 +351,18 @@ async fn play(
         } else {
             format!("  [{}]", m.reactions.join(", "))
         };
-        println!("  ↳ {who}: {}{marks}", first_line(&m.text));
+        println!(
+            "  ↳ {}: {}{marks}",
+            readable(&who),
+            readable(first_line(&m.text))
+        );
     }
     for e in slack.ephemerals() {
-        println!("  (only {} saw) {}", e.user, first_line(&e.text));
+        println!(
+            "  (only {} saw) {}",
+            readable(&e.user),
+            readable(first_line(&e.text))
+        );
     }
     println!("\n══ What the AI platform received ══");
     for r in events
@@ -394,4 +402,24 @@ async fn play(
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
+}
+
+/// The demo's people, by Slack id.
+const PEOPLE: [(&str, &str); 4] = [
+    (GRACE, "Grace Hopper"),
+    (ALAN, "Alan Turing"),
+    ("U0SAM", "Sam Support"),
+    (SlackEmulator::BOT_USER_ID, "handover (bot)"),
+];
+
+/// Slack text as a person reads it: `<@U…>` mentions and ids shown as names.
+fn readable(text: &str) -> String {
+    let mut out = text.to_owned();
+    for (id, name) in PEOPLE {
+        out = out.replace(&format!("<@{id}>"), &format!("@{name}"));
+        if out == id {
+            out = name.to_owned();
+        }
+    }
+    out
 }
