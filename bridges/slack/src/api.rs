@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use handover_daemon::bridge::DeliveryError;
+use handover_daemon::delivery::https_connector;
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 
@@ -47,12 +48,8 @@ fn nz(n: u32) -> NonZeroU32 {
 
 /// Builds the client for `api_url` (no trailing slash), allowing `http://`.
 pub fn client(api_url: &str) -> Result<Arc<Client>, std::io::Error> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let connector = SlackClientHyperConnector::with_connector(https).with_slack_api_url(api_url);
+    let connector =
+        SlackClientHyperConnector::with_connector(https_connector()).with_slack_api_url(api_url);
     Ok(Arc::new(SlackClient::new(connector)))
 }
 

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use handover_core::Attachment;
+use handover_daemon::delivery::https_connector;
 use handover_daemon::store::{FileLink, StoreError};
 use http_body_util::Empty;
 use hyper_util::client::legacy::Client;
@@ -30,12 +31,7 @@ pub const LINK_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub(crate) type FileClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 pub(crate) fn client() -> FileClient {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Client::builder(TokioExecutor::new()).build(https)
+    Client::builder(TokioExecutor::new()).build(https_connector())
 }
 
 /// The link's path segment for a file name (letters, digits, `.-_` kept).

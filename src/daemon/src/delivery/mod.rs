@@ -22,7 +22,7 @@ use crate::metrics::{Metrics, inc};
 use crate::store::{OutboxEntry, Store, Ticket};
 
 pub use bridge_sink::{BridgeSink, coalesce};
-pub use webhook::{WebhookSink, http_client};
+pub use webhook::{WebhookSink, http_client, https_connector};
 
 /// When to retry and when to give up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

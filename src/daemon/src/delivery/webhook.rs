@@ -19,14 +19,20 @@ use crate::store::{OutboxEntry, OutboxItem};
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// An HTTP(S) client with the web's root certificates, for webhooks.
-pub fn http_client() -> HttpsClient {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+/// The connector every outbound HTTP client uses: rustls with the web's root
+/// certificates built in (no system store needed); `http://` allowed for loopback
+/// emulators and receivers.
+pub fn https_connector() -> hyper_rustls::HttpsConnector<HttpConnector> {
+    hyper_rustls::HttpsConnectorBuilder::new()
         .with_webpki_roots()
         .https_or_http()
         .enable_http1()
-        .build();
-    Client::builder(TokioExecutor::new()).build(https)
+        .build()
+}
+
+/// An HTTP(S) client for webhooks.
+pub fn http_client() -> HttpsClient {
+    Client::builder(TokioExecutor::new()).build(https_connector())
 }
 
 pub struct WebhookSink {
