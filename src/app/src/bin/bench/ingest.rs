@@ -1,26 +1,24 @@
-//! `handover-bench`: measures the daemon on this machine and prints figures.
-//!
-//! `handover-bench ingest [--clients N] [--messages N] [--conversations N]` runs the
-//! daemon in this process on loopback (real HTTP, real sled with flush-before-ack, a
-//! loopback webhook receiver and a chat stand-in that accepts every post), opens one
-//! handover per conversation, then has N concurrent clients post messages to them.
-//! It prints accepted messages per second, latency percentiles and group-commit counts.
-
-#![forbid(unsafe_code)]
+//! `handover-bench ingest`: durable ingest. The daemon runs in this process on loopback
+//! (real HTTP, real sled with flush-before-ack, a loopback webhook receiver and a chat
+//! stand-in that accepts every post); one handover is opened per conversation, then N
+//! concurrent clients post messages to them. Prints accepted messages per second,
+//! latency percentiles and group-commit counts.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context as _, bail};
-use bytes::Bytes;
+use anyhow::bail;
 use handover_core::{BridgeEffect, Handover, Location};
 use handover_daemon::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
 use handover_daemon::daemon::{Daemon, Options};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
-const TOKEN: &str = "bench-token-0123456789abcdef";
+use crate::common::{self, TOKEN, post};
+
+pub struct Args {
+    pub clients: usize,
+    pub messages: usize,
+    pub conversations: usize,
+}
 
 /// A chat platform that accepts every post at once (the bench measures the daemon).
 struct NullChat;
@@ -53,53 +51,9 @@ impl Bridge for NullChat {
     }
 }
 
-struct Args {
-    clients: usize,
-    messages: usize,
-    conversations: usize,
-}
-
-fn args() -> anyhow::Result<Args> {
-    let mut it = std::env::args().skip(1);
-    match it.next().as_deref() {
-        Some("ingest") => {}
-        _ => bail!("usage: handover-bench ingest [--clients N] [--messages N] [--conversations N]"),
-    }
-    let mut a = Args {
-        clients: 64,
-        messages: 50_000,
-        conversations: 500,
-    };
-    while let Some(flag) = it.next() {
-        let v: usize = it.next().context("a flag needs a number")?.parse()?;
-        match flag.as_str() {
-            "--clients" => a.clients = v.max(1),
-            "--messages" => a.messages = v.max(1),
-            "--conversations" => a.conversations = v.max(1),
-            _ => bail!("unknown flag {flag}"),
-        }
-    }
-    Ok(a)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).copied().unwrap_or_default()
-}
-
-async fn receiver() -> anyhow::Result<std::net::SocketAddr> {
-    let app = axum::Router::new().fallback(|| async { "ok" });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(addr)
-}
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let a = args()?;
-    let dir = tempfile_dir()?;
-    let hook = receiver().await?;
+pub async fn run(a: Args) -> anyhow::Result<()> {
+    let dir = common::temp_dir("ingest")?;
+    let hook = common::receiver().await?;
     let toml = format!(
         r#"data_dir = "{dir}"
 [server]
@@ -130,12 +84,21 @@ members = ["UBENCH"]
         },
     )
     .await?;
+    let result = measure(&daemon, &a).await;
+    daemon.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn measure(daemon: &Daemon, a: &Args) -> anyhow::Result<()> {
     let base = format!("http://{}", daemon.addr);
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let client = common::http();
 
     for c in 0..a.conversations {
         let body = serde_json::json!({"conversation_id": format!("c{c}"), "user": {"id": format!("u{c}"), "name": "Bench User"}, "reason": "bench"});
-        let status = post(&client, &format!("{base}/v1/handovers"), body.to_string()).await?;
+        let status = post(&client, &format!("{base}/v1/handovers"), body.to_string())
+            .await?
+            .status;
         if status != 201 {
             bail!("handover request answered {status}");
         }
@@ -152,7 +115,7 @@ members = ["UBENCH"]
                 let body = serde_json::json!({"message_id": format!("m{i}"), "text": "I still have not received my order, can a person help?"});
                 let url = format!("{base}/v1/conversations/c{}/messages", i % convs);
                 let t0 = Instant::now();
-                let status = post(&client, &url, body.to_string()).await?;
+                let status = post(&client, &url, body.to_string()).await?.status;
                 if status != 200 {
                     bail!("message answered {status}");
                 }
@@ -180,35 +143,12 @@ members = ["UBENCH"]
     for (name, p) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0)] {
         println!(
             "  latency {name}    {:.2} ms",
-            percentile(&lat, p).as_secs_f64() * 1000.0
+            common::ms(common::percentile(&lat, p))
         );
     }
     println!(
         "  flushes        {flushes} ({:.1} messages per flush)",
         a.messages as f64 / flushes.max(1) as f64
     );
-    daemon.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
-}
-
-async fn post(
-    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
-    url: &str,
-    body: String,
-) -> anyhow::Result<u16> {
-    let req = hyper::Request::post(url)
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body)))?;
-    let resp = client.request(req).await?;
-    let status = resp.status().as_u16();
-    resp.into_body().collect().await?;
-    Ok(status)
-}
-
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("handover-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

@@ -1,0 +1,86 @@
+//! `handover-bench`: measures the daemon on this machine and prints figures. Every
+//! subcommand runs the daemon in this process on loopback; see BENCHMARKS.md.
+//!
+//! - `ingest [--clients N] [--messages N] [--conversations N]`: durable ingest
+//!   (flush-before-ack) with a chat stand-in that accepts every post.
+//! - `slack-relay [--conversations N] [--messages N] [--rate N]`: the time from the
+//!   daemon's 2xx to a message until the Slack emulator receives its `chat.postMessage`,
+//!   at a steady offered load and with no rate-limit waits.
+//! - `slack-ratelimit [--conversations N] [--messages-per-conversation N]`: many
+//!   conversations on one handover channel under Slack's ~1 post/s per channel limit;
+//!   fails when a message is lost, duplicated or reordered.
+
+#![forbid(unsafe_code)]
+
+mod common;
+mod ingest;
+mod slack;
+
+use std::collections::HashMap;
+
+use anyhow::{Context as _, bail};
+
+const USAGE: &str = "usage:
+  handover-bench ingest [--clients N] [--messages N] [--conversations N]
+  handover-bench slack-relay [--conversations N] [--messages N] [--rate N]
+  handover-bench slack-ratelimit [--conversations N] [--messages-per-conversation N]";
+
+/// `--flag N` pairs; only the `known` flags are accepted, every value is at least 1.
+struct Flags(HashMap<String, usize>);
+
+impl Flags {
+    fn parse(mut it: impl Iterator<Item = String>, known: &[&str]) -> anyhow::Result<Self> {
+        let mut map = HashMap::new();
+        while let Some(flag) = it.next() {
+            if !known.contains(&flag.as_str()) {
+                bail!("unknown flag {flag}\n{USAGE}");
+            }
+            let v: usize = it
+                .next()
+                .with_context(|| format!("{flag} needs a number"))?
+                .parse()
+                .with_context(|| format!("{flag} needs a number"))?;
+            map.insert(flag, v.max(1));
+        }
+        Ok(Self(map))
+    }
+
+    fn get(&self, flag: &str, default: usize) -> usize {
+        self.0.get(flag).copied().unwrap_or(default)
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut it = std::env::args().skip(1);
+    let command = it.next().unwrap_or_default();
+    match command.as_str() {
+        "ingest" => {
+            let f = Flags::parse(it, &["--clients", "--messages", "--conversations"])?;
+            ingest::run(ingest::Args {
+                clients: f.get("--clients", 64),
+                messages: f.get("--messages", 50_000),
+                conversations: f.get("--conversations", 500),
+            })
+            .await
+        }
+        "slack-relay" => {
+            let f = Flags::parse(it, &["--conversations", "--messages", "--rate"])?;
+            slack::relay(slack::RelayArgs {
+                conversations: f.get("--conversations", 500),
+                messages: f.get("--messages", 10_000),
+                rate: f.get("--rate", 500),
+            })
+            .await
+        }
+        "slack-ratelimit" => {
+            let f = Flags::parse(it, &["--conversations", "--messages-per-conversation"])?;
+            slack::ratelimit(slack::RateLimitArgs {
+                conversations: f.get("--conversations", 10),
+                per_conversation: f.get("--messages-per-conversation", 3),
+            })
+            .await
+        }
+        _ => bail!("{USAGE}"),
+    }
+}
