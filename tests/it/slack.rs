@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use handover_core::Timestamp;
+use handover_daemon::clock::{Clock, ManualClock, SystemClock};
 use handover_daemon::daemon::{Daemon, Options};
 use handover_emulators::slack::{HttpEvents, SlackEmulator, SlackEmulatorConfig, SlackUser};
 use handover_slack::{Limits, SlackBridge};
@@ -84,6 +86,16 @@ impl World {
         listen: &str,
         transport: &str,
     ) -> Self {
+        Self::start_clocked(emulator, limits, listen, transport, Arc::new(SystemClock)).await
+    }
+
+    async fn start_clocked(
+        emulator: SlackEmulatorConfig,
+        limits: Limits,
+        listen: &str,
+        transport: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let http = emulator.http_events.is_some();
         let slack = SlackEmulator::start(emulator).await.expect("emulator");
         for (id, name) in [
@@ -133,7 +145,7 @@ api_url = "{api}"
             &config(&toml, &[]),
             Options {
                 bridges: vec![Arc::new(bridge)],
-                ..Options::default()
+                clock,
             },
         )
         .await
@@ -758,5 +770,119 @@ async fn a_file_an_agent_shares_reaches_the_user_as_a_working_expiring_link() {
         (guessed.status.as_u16(), guessed.text.as_str()),
         (404, "no such file, or the link has expired")
     );
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn reminders_mention_the_members_and_undeliverable_replies_are_marked_failed() {
+    let clock = ManualClock::at(Timestamp(1_800_000_000_000));
+    let emulator = SlackEmulatorConfig {
+        post_per_second: 1000.0,
+        post_burst: 1000,
+        ..SlackEmulatorConfig::default()
+    };
+    let limits = Limits {
+        per_channel_per_second: 1000,
+        per_channel_burst: 1000,
+        workspace_per_second: 1000,
+    };
+    let w = World::start_clocked(
+        emulator,
+        limits,
+        "127.0.0.1:0",
+        "app_token = \"xapp-emulator\"",
+        Arc::new(clock.clone()),
+    )
+    .await;
+    let card_ts = w.handover("r1").await;
+    clock.advance(Duration::from_secs(6 * 60));
+    let reminder = wait_for(|| {
+        w.slack
+            .thread(CHANNEL, &card_ts)
+            .into_iter()
+            .find(|m| m.text.contains("H-1"))
+    })
+    .await;
+    assert!(
+        reminder.text.contains(&format!("<@{GRACE}>"))
+            && reminder.text.contains(&format!("<@{ALAN}>")),
+        "{}",
+        reminder.text
+    );
+
+    // The AI platform refuses everything; after give_up_after the reply is marked failed.
+    w.webhook.set(Answer::Fail);
+    let ts = w
+        .slack
+        .user_message(GRACE, CHANNEL, Some(&card_ts), "Are you still there?")
+        .await
+        .expect("reply");
+    wait_for(|| (w.webhook.all().len() >= 2).then_some(())).await;
+    clock.advance(Duration::from_secs(25 * 3600));
+    let marked = wait_for(|| {
+        w.slack
+            .message(CHANNEL, &ts)
+            .filter(|m| m.reactions.contains(&"warning".to_owned()))
+    })
+    .await;
+    assert!(!marked.reactions.contains(&"white_check_mark".to_owned()));
+    let why = wait_for(|| {
+        w.slack
+            .thread(CHANNEL, &card_ts)
+            .into_iter()
+            .find(|m| m.text.contains("not delivered"))
+    })
+    .await;
+    assert!(
+        why.text.contains("AI platform"),
+        "a short reason: {}",
+        why.text
+    );
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn in_thread_mentions_assign_and_end_and_mine_lists_my_handovers() {
+    let w = World::fast().await;
+    let card_ts = w.handover("m1").await;
+    w.slack
+        .mention(
+            GRACE,
+            CHANNEL,
+            Some(&card_ts),
+            &format!("<@UBOT> assign <@{ALAN}|alan>"),
+        )
+        .await
+        .expect("assign");
+    let events = w.webhook.wait_delivered(2).await;
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| e.json()["type"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(kinds, ["handover.taken", "handover.assigned"]);
+    assert_eq!(events[1].json()["data"]["agent"]["name"], "Alan Turing");
+    let mine = w
+        .slack
+        .slash_command(ALAN, CHANNEL, "/handover", "mine")
+        .await
+        .expect("mine");
+    assert!(
+        mine["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("H-1") && t.contains("with Alan Turing")),
+        "{mine}"
+    );
+    w.slack
+        .mention(ALAN, CHANNEL, Some(&card_ts), "<@UBOT> end close")
+        .await
+        .expect("end");
+    let events = w.webhook.wait_delivered(3).await;
+    assert_eq!(events[2].json()["data"]["resolution"], "closed");
+    let queue = w
+        .slack
+        .slash_command(GRACE, CHANNEL, "/handover", "queue")
+        .await
+        .expect("queue");
+    assert_eq!(queue["text"], "No open handovers.");
     w.stop().await;
 }
