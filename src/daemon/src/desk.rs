@@ -274,7 +274,8 @@ fn members(
 }
 
 fn stats(engine: &Engine, who: &Who, window: Duration) -> Result<String, StoreError> {
-    let to = engine.now();
+    // [from, to) up to and including this millisecond.
+    let to = engine.now().plus(Duration::from_millis(1));
     let from = Timestamp(to.0 - i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
     let mut mine = Vec::new();
     engine.store().for_each_handover(|h| {

@@ -30,7 +30,9 @@ pub async fn analytics(
             ApiError::invalid(field, "an RFC 3339 timestamp such as 2026-01-31T00:00:00Z")
         }),
     };
-    let to = bound("to", w.to.as_deref())?.unwrap_or_else(|| s.engine.now());
+    // The window is [from, to): by default it includes this very millisecond.
+    let to = bound("to", w.to.as_deref())?
+        .unwrap_or_else(|| s.engine.now().plus(std::time::Duration::from_millis(1)));
     let from = bound("from", w.from.as_deref())?
         .unwrap_or(handover_core::Timestamp(to.0 - DEFAULT_WINDOW_MS));
     if from >= to {
