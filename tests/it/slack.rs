@@ -140,7 +140,7 @@ api_url = "{api}"
             hook = webhook.addr,
             api = slack.api_url()
         );
-        let bridge = SlackBridge::new(&config(&toml, &[]).slack, limits).expect("bridge");
+        let bridge = SlackBridge::new(&config(&toml, &[]).slack, limits);
         let daemon = Daemon::start(
             &config(&toml, &[]),
             Options {

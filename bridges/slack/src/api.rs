@@ -47,10 +47,10 @@ fn nz(n: u32) -> NonZeroU32 {
 }
 
 /// Builds the client for `api_url` (no trailing slash), allowing `http://`.
-pub fn client(api_url: &str) -> Result<Arc<Client>, std::io::Error> {
+pub fn client(api_url: &str) -> Arc<Client> {
     let connector =
         SlackClientHyperConnector::with_connector(https_connector()).with_slack_api_url(api_url);
-    Ok(Arc::new(SlackClient::new(connector)))
+    Arc::new(SlackClient::new(connector))
 }
 
 /// Turns a Slack client error into a retryable delivery error (no message content).

@@ -35,17 +35,11 @@ pub(crate) struct Inner {
     pub files: crate::files::FileClient,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SlackError {
-    #[error("cannot build the Slack client: {0}")]
-    Client(#[from] std::io::Error),
-}
-
 impl SlackBridge {
     /// Builds the bridge from `[slack]`; no network I/O happens here.
-    pub fn new(config: &SlackConfig, limits: Limits) -> Result<Self, SlackError> {
-        let api = Api::new(client(&config.api_url)?, config.bot_token.expose(), limits);
-        Ok(Self {
+    pub fn new(config: &SlackConfig, limits: Limits) -> Self {
+        let api = Api::new(client(&config.api_url), config.bot_token.expose(), limits);
+        Self {
             inner: Arc::new(Inner {
                 config: config.clone(),
                 api,
@@ -54,7 +48,7 @@ impl SlackBridge {
                 names: Mutex::default(),
                 files: crate::files::client(),
             }),
-        })
+        }
     }
 
     /// The display name and avatar of a Slack user, cached.

@@ -33,11 +33,6 @@ pub fn channel_for(id: HandoverId, channels: &[String]) -> Option<&str> {
     (n > 0).then(|| channels[(id.0 % n) as usize].as_str())
 }
 
-/// Dedupe key of a Slack event (`event_id`), so a redelivered event is applied once.
-pub fn event_key(event_id: &str) -> Vec<u8> {
-    format!("slack\0event\0{event_id}").into_bytes()
-}
-
 /// Dedupe key of a message by channel and `ts` (a message can arrive as an event and
 /// again after a reconnect with another event id).
 pub fn message_key(channel: &str, ts: &str) -> Vec<u8> {

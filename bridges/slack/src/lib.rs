@@ -19,4 +19,4 @@ mod perform;
 pub mod signature;
 
 pub use api::Limits;
-pub use bridge::{SlackBridge, SlackError};
+pub use bridge::SlackBridge;

@@ -157,7 +157,7 @@ level = "warn"
     );
     let config = handover_config::load_str(&toml, Vec::<(String, String)>::new())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let bridge = SlackBridge::new(&config.slack, Limits::default())?;
+    let bridge = SlackBridge::new(&config.slack, Limits::default());
     let daemon = Daemon::start(
         &config,
         Options {

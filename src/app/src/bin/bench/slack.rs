@@ -87,7 +87,7 @@ level = "warn"
         );
         let config = handover_config::load_str(&toml, Vec::<(String, String)>::new())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let bridge = SlackBridge::new(&config.slack, limits)?;
+        let bridge = SlackBridge::new(&config.slack, limits);
         let daemon = Daemon::start(
             &config,
             Options {
