@@ -117,4 +117,9 @@ impl Sink for BridgeSink {
     fn retry(&self) -> RetryPolicy {
         self.retry
     }
+
+    /// Enough to catch up a backed-up conversation in a few posts.
+    fn window(&self) -> usize {
+        16
+    }
 }

@@ -43,9 +43,6 @@ impl RetryPolicy {
     }
 }
 
-/// How many of a lane's next entries one delivery may see (for coalescing).
-const WINDOW: usize = 16;
-
 /// What one delivery did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Delivered {
@@ -72,6 +69,10 @@ pub trait Sink: Send + Sync + 'static {
         entries: &'a [OutboxEntry],
     ) -> BoxFuture<'a, Result<Delivered, DeliveryError>>;
     fn retry(&self) -> RetryPolicy;
+    /// How many of a lane's next entries one delivery may see (1: no combining).
+    fn window(&self) -> usize {
+        1
+    }
     /// What to tell the engine when `entry` is abandoned.
     fn gave_up(&self, _entry: &OutboxEntry, _reason: &str) -> Option<Report> {
         None
@@ -186,8 +187,9 @@ impl Dispatcher {
         else {
             return;
         };
-        let ticket = q.iter().take(WINDOW).map(|(_, t)| *t).max().unwrap_or(0);
-        let window: Vec<OutboxEntry> = q.iter().take(WINDOW).map(|(e, _)| e.clone()).collect();
+        let size = sink.window().max(1);
+        let ticket = q.iter().take(size).map(|(_, t)| *t).max().unwrap_or(0);
+        let window: Vec<OutboxEntry> = q.iter().take(size).map(|(e, _)| e.clone()).collect();
         in_flight.insert(id.clone());
         let (store, clock, metrics, cancel, id) = (
             self.store.clone(),
