@@ -201,6 +201,32 @@ api_url = "{api}"
         .await
     }
 
+    /// Sends `"{prefix} 0"`, `"{prefix} 1"`, … as the end user; returns the texts sent.
+    async fn send_numbered(&self, conversation: &str, prefix: &str, n: usize) -> Vec<String> {
+        let mut sent = Vec::new();
+        for i in 0..n {
+            let text = format!("{prefix} {i}");
+            let body = json!({"message_id": format!("m{i}"), "text": text});
+            let r = self
+                .api
+                .post(&format!("/v1/conversations/{conversation}/messages"), body)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            sent.push(text);
+        }
+        sent
+    }
+
+    /// The thread's lines once `last` has arrived (combined posts carry several lines).
+    async fn thread_lines_until(&self, ts: &str, last: &str) -> Vec<String> {
+        let joined = wait_for(|| {
+            let all = self.thread_texts(ts).join("\n");
+            all.contains(last).then_some(all)
+        })
+        .await;
+        joined.lines().map(str::to_owned).collect()
+    }
+
     fn thread_texts(&self, ts: &str) -> Vec<String> {
         self.slack
             .thread(CHANNEL, ts)
@@ -480,28 +506,10 @@ async fn slacks_rate_limit_delays_posts_but_loses_and_reorders_nothing() {
     )
     .await;
     let card_ts = w.handover("s5").await;
-    for i in 0..6 {
-        let r = w
-            .api
-            .post(
-                "/v1/conversations/s5/messages",
-                json!({"message_id": format!("m{i}"), "text": format!("message {i}")}),
-            )
-            .await;
-        assert_eq!(r.status, 200);
-    }
-    // Posts that waited may carry several messages (combined); read them line by line.
-    let joined = wait_for(|| {
-        let all = w.thread_texts(&card_ts).join("\n");
-        all.contains("message 5").then_some(all)
-    })
-    .await;
-    let want: Vec<String> = (0..6).map(|i| format!("message {i}")).collect();
-    assert_eq!(
-        joined.lines().collect::<Vec<_>>(),
-        want,
-        "all delivered, once, in order"
-    );
+    let sent = w.send_numbered("s5", "message", 6).await;
+    // Posts that waited may carry several messages (combined): compare line by line.
+    let lines = w.thread_lines_until(&card_ts, "message 5").await;
+    assert_eq!(lines, sent, "all delivered, once, in order");
     assert!(
         w.slack.rate_limited() > 0,
         "the emulator answered 429 at least once"
@@ -635,27 +643,9 @@ async fn when_a_conversation_backs_up_its_user_messages_are_combined_in_order() 
     )
     .await;
     let card_ts = w.handover("c1").await;
-    for i in 0..6 {
-        let r = w
-            .api
-            .post(
-                "/v1/conversations/c1/messages",
-                json!({"message_id": format!("m{i}"), "text": format!("part {i}")}),
-            )
-            .await;
-        assert_eq!(r.status, 200);
-    }
-    let joined = wait_for(|| {
-        let all = w.thread_texts(&card_ts).join("\n");
-        all.contains("part 5").then_some(all)
-    })
-    .await;
-    let want: Vec<String> = (0..6).map(|i| format!("part {i}")).collect();
-    assert_eq!(
-        joined.lines().collect::<Vec<_>>(),
-        want,
-        "every message, once, in order"
-    );
+    let sent = w.send_numbered("c1", "part", 6).await;
+    let lines = w.thread_lines_until(&card_ts, "part 5").await;
+    assert_eq!(lines, sent, "every message, once, in order");
     let posts = w.thread_texts(&card_ts).len();
     assert!(
         posts < 6,
