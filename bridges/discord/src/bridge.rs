@@ -1,0 +1,170 @@
+//! The Discord bridge object: built without I/O, connected by `start`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use handover_config::DiscordConfig;
+use handover_core::{BridgeEffect, Handover};
+use handover_daemon::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
+use handover_daemon::desk::Names;
+use handover_daemon::engine::Engine;
+use serenity::all::{ClientBuilder, GatewayIntents, Http, HttpBuilder, UserId, Webhook};
+
+use crate::ids;
+
+/// Discord's real API, where serenity's own base URL and rate limiter apply.
+const DISCORD: &str = "https://discord.com";
+
+/// The Discord bridge. Cheap to clone.
+#[derive(Clone)]
+pub struct DiscordBridge {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub config: DiscordConfig,
+    pub http: Arc<Http>,
+    /// The bot's own user id, from READY or `GET /users/@me`.
+    pub bot_user: OnceLock<u64>,
+    pub connected: AtomicBool,
+    /// The relay webhook of each handover channel, created on first use.
+    pub webhooks: Mutex<HashMap<u64, Webhook>>,
+}
+
+/// A non-zero snowflake (serenity's ids refuse 0).
+pub(crate) fn snowflake(s: &str) -> Option<u64> {
+    s.parse::<u64>().ok().filter(|n| *n != 0)
+}
+
+/// serenity's REST client for `config.api_url`: through the proxy seam (with
+/// serenity's rate limiter off, as it would bypass the proxy) unless it is Discord's.
+fn http(config: &DiscordConfig) -> Http {
+    let mut b = HttpBuilder::new(config.bot_token.expose());
+    let url = config.api_url.trim_end_matches('/');
+    if !url.is_empty() && url != DISCORD {
+        b = b.proxy(url).ratelimiter_disabled(true);
+    }
+    if let Some(app) = snowflake(&config.application_id) {
+        b = b.application_id(app.into());
+    }
+    b.build()
+}
+
+impl DiscordBridge {
+    /// Builds the bridge from `[discord]`; no network I/O happens here.
+    pub fn new(config: &DiscordConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                http: Arc::new(http(config)),
+                bot_user: OnceLock::new(),
+                connected: AtomicBool::new(false),
+                webhooks: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The bot's user id, asking Discord when READY has not told it yet.
+    pub(crate) async fn bot_user(&self) -> Result<u64, DeliveryError> {
+        if let Some(id) = self.inner.bot_user.get() {
+            return Ok(*id);
+        }
+        let me = self
+            .inner
+            .http
+            .get_current_user()
+            .await
+            .map_err(crate::perform::failed)?;
+        let _ = self.inner.bot_user.set(me.id.get());
+        Ok(me.id.get())
+    }
+
+    /// Connects the gateway until `ctx.cancel`, reconnecting with a backoff (many
+    /// IDENTIFYs in a day would get the token reset).
+    async fn run(&self, ctx: BridgeContext) {
+        let intents = GatewayIntents::GUILDS
+            | GatewayIntents::GUILD_MESSAGES
+            | GatewayIntents::MESSAGE_CONTENT;
+        let mut delay = Duration::from_secs(1);
+        loop {
+            let handler = crate::inbound::Handler {
+                bridge: self.clone(),
+                engine: ctx.engine.clone(),
+            };
+            match ClientBuilder::new_with_http(http(&self.inner.config), intents)
+                .event_handler(handler)
+                .await
+            {
+                Ok(mut client) => {
+                    let shards = client.shard_manager.clone();
+                    tokio::select! {
+                        r = client.start() => {
+                            if let Err(e) = r {
+                                tracing::error!(error = %e, "The Discord gateway connection ended.");
+                            }
+                        }
+                        () = ctx.cancel.cancelled() => {
+                            shards.shutdown_all().await;
+                            self.inner.connected.store(false, Ordering::SeqCst);
+                            return;
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "Cannot build the Discord client."),
+            }
+            self.inner.connected.store(false, Ordering::SeqCst);
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = ctx.cancel.cancelled() => return,
+            }
+            delay = (delay * 2).min(Duration::from_secs(300));
+        }
+    }
+}
+
+impl Names for DiscordBridge {
+    fn name<'a>(&'a self, id: &'a str) -> BoxFuture<'a, String> {
+        Box::pin(async move {
+            let Some(n) = snowflake(id) else {
+                return id.to_owned();
+            };
+            match self.inner.http.get_user(UserId::new(n)).await {
+                Ok(u) => u.global_name.unwrap_or(u.name),
+                Err(_) => id.to_owned(),
+            }
+        })
+    }
+
+    fn mention(&self, member: &handover_core::commands::MemberRef) -> String {
+        if member.role {
+            format!("<@&{}>", member.id)
+        } else {
+            format!("<@{}>", member.id)
+        }
+    }
+}
+
+impl Bridge for DiscordBridge {
+    fn name(&self) -> &'static str {
+        ids::BRIDGE
+    }
+
+    fn start(&self, ctx: BridgeContext) -> BoxFuture<'_, ()> {
+        Box::pin(self.run(ctx))
+    }
+
+    fn perform<'a>(
+        &'a self,
+        engine: &'a Engine,
+        handover: &'a Handover,
+        effect: &'a BridgeEffect,
+    ) -> BoxFuture<'a, Result<Performed, DeliveryError>> {
+        Box::pin(self.show(engine, handover, effect))
+    }
+
+    fn ready(&self) -> bool {
+        self.inner.connected.load(Ordering::SeqCst)
+    }
+}

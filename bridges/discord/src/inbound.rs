@@ -1,0 +1,226 @@
+//! What people do in Discord, from the gateway: messages in handover channels, the
+//! card's buttons and `/handover`.
+//!
+//! Discord has no ephemeral answer to a plain message, so a refused message (say, by
+//! someone who is not a selected member) is answered with a reply in the channel that
+//! mentions only its author. Buttons and `/handover` are answered ephemerally.
+//! A gateway RESUME may deliver a message again: the engine dedupes by message id.
+
+use std::sync::atomic::Ordering;
+
+use handover_core::{Agent, Attachment, EndMode, HandoverId, commands};
+use handover_daemon::desk::{self, Who, answer_error};
+use handover_daemon::engine::{Action, Engine};
+use serenity::all::{
+    CommandInteraction, CommandOptionType, ComponentInteraction, Context, CreateAllowedMentions,
+    CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CreateInteractionResponseMessage, CreateMessage, EventHandler, GuildId, Interaction, Message,
+    Ready, User,
+};
+
+use crate::bridge::snowflake;
+use crate::{DiscordBridge, format, ids};
+
+pub(crate) struct Handler {
+    pub bridge: DiscordBridge,
+    pub engine: Engine,
+}
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn agent(user: &User, nick: Option<&str>) -> Agent {
+    let name = nick
+        .map(str::to_owned)
+        .or_else(|| user.global_name.clone())
+        .unwrap_or_else(|| user.name.clone());
+    Agent {
+        id: user.id.to_string(),
+        name,
+        platform: ids::BRIDGE.to_owned(),
+    }
+}
+
+/// The ephemeral answer to an interaction, cut to Discord's limit.
+fn ephemeral(text: &str) -> CreateInteractionResponse {
+    let text: String = text.chars().take(format::MAX_CONTENT).collect();
+    CreateInteractionResponse::Message(
+        CreateInteractionResponseMessage::new()
+            .content(text)
+            .ephemeral(true)
+            .allowed_mentions(CreateAllowedMentions::new()),
+    )
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, r: Ready) {
+        let _ = self.bridge.inner.bot_user.set(r.user.id.get());
+        if let Err(e) = self.register(&ctx).await {
+            tracing::warn!(error = %e, "Cannot register the /handover command on Discord.");
+        }
+        self.bridge.inner.connected.store(true, Ordering::SeqCst);
+        tracing::info!("Discord bridge connected.");
+    }
+
+    async fn message(&self, ctx: Context, m: Message) {
+        if let Err(e) = self.on_message(&ctx, m).await {
+            tracing::warn!(error = %e, "A Discord message could not be handled.");
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, i: Interaction) {
+        let r = match i {
+            Interaction::Component(c) => self.on_button(&ctx, c).await,
+            Interaction::Command(c) if c.data.name == "handover" => self.on_command(&ctx, c).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "A Discord interaction could not be handled.");
+        }
+    }
+}
+
+impl Handler {
+    /// Registers `/handover [text]` as a guild command.
+    async fn register(&self, ctx: &Context) -> Result<(), Error> {
+        let guild = snowflake(&self.bridge.inner.config.guild_id).ok_or("invalid guild id")?;
+        let command = CreateCommand::new("handover")
+            .description("Handover commands: take, end, list, members, help")
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "text", "e.g. list, take H-12")
+                    .required(false),
+            );
+        GuildId::new(guild)
+            .set_commands(&ctx.http, vec![command])
+            .await?;
+        Ok(())
+    }
+
+    fn here(&self, channel: &str) -> Result<Option<HandoverId>, Error> {
+        Ok(self
+            .engine
+            .store()
+            .handover_at(ids::BRIDGE, channel, None)?)
+    }
+
+    /// A message in a handover channel: relayed to the end user when a selected member
+    /// wrote it; anyone else gets a reply that mentions only them.
+    async fn on_message(&self, ctx: &Context, m: Message) -> Result<(), Error> {
+        if m.author.bot || m.webhook_id.is_some() {
+            return Ok(());
+        }
+        let Some(id) = self.here(&m.channel_id.to_string())? else {
+            return Ok(());
+        };
+        let roles: Vec<String> = m
+            .member
+            .as_ref()
+            .map(|pm| pm.roles.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        let nick = m.member.as_ref().and_then(|pm| pm.nick.as_deref());
+        let attachments = m
+            .attachments
+            .iter()
+            .map(|a| Attachment {
+                url: a.url.clone(),
+                name: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                size: Some(u64::from(a.size)),
+            })
+            .collect();
+        let message_id = m.id.to_string();
+        let action = Action::Message {
+            message_id: message_id.clone(),
+            text: m.content.clone(),
+            attachments,
+        };
+        let dedupe = Some(ids::message_key(&message_id));
+        let result = self
+            .engine
+            .act(id, agent(&m.author, nick), roles, action, dedupe)
+            .await;
+        let refusal = match result {
+            Ok(accepted) => {
+                self.engine.store().durable(accepted.ticket).await?;
+                return Ok(());
+            }
+            Err(e) => answer_error(id, e)?,
+        };
+        let reply = CreateMessage::new()
+            .content(format!("<@{}> {refusal}", m.author.id))
+            .reference_message(&m)
+            .allowed_mentions(CreateAllowedMentions::new().users([m.author.id]));
+        m.channel_id.send_message(&ctx.http, reply).await?;
+        Ok(())
+    }
+
+    /// The card's buttons.
+    async fn on_button(&self, ctx: &Context, c: ComponentInteraction) -> Result<(), Error> {
+        let Some((action, id)) = ids::parse_button(&c.data.custom_id) else {
+            return Ok(());
+        };
+        let (action, ok) = match action {
+            ids::ACTION_TAKE => (
+                Action::Take,
+                format!("You have {id} now. Write in this channel to answer the customer."),
+            ),
+            ids::ACTION_END_AI => (
+                Action::End {
+                    mode: EndMode::ReturnToAi,
+                },
+                format!("{id} is back with the AI."),
+            ),
+            ids::ACTION_CLOSE => (
+                Action::End {
+                    mode: EndMode::Close,
+                },
+                format!("{id} is closed."),
+            ),
+            _ => return Ok(()),
+        };
+        let member = c.member.as_ref();
+        let roles = member
+            .map(|m| m.roles.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        let who = agent(&c.user, member.and_then(|m| m.nick.as_deref()));
+        let dedupe = Some(ids::interaction_key(&c.id.to_string()));
+        let text = match self.engine.act(id, who, roles, action, dedupe).await {
+            Ok(accepted) => {
+                self.engine.store().durable(accepted.ticket).await?;
+                ok
+            }
+            Err(e) => answer_error(id, e)?,
+        };
+        c.create_response(&ctx.http, ephemeral(&text)).await?;
+        Ok(())
+    }
+
+    /// `/handover [text]`, in a handover channel (which names the handover) or elsewhere.
+    async fn on_command(&self, ctx: &Context, c: CommandInteraction) -> Result<(), Error> {
+        let text = c
+            .data
+            .options
+            .iter()
+            .find(|o| o.name == "text")
+            .and_then(|o| o.value.as_str())
+            .unwrap_or("")
+            .to_owned();
+        let answer = match commands::parse(&text) {
+            Err(e) => e.to_string(),
+            Ok(cmd) => {
+                let member = c.member.as_ref();
+                let who = Who {
+                    bridge: ids::BRIDGE,
+                    agent: agent(&c.user, member.and_then(|m| m.nick.as_deref())),
+                    roles: member
+                        .map(|m| m.roles.iter().map(ToString::to_string).collect())
+                        .unwrap_or_default(),
+                };
+                let here = self.here(&c.channel_id.to_string())?;
+                desk::run(&self.engine, &who, here, cmd, &self.bridge).await?
+            }
+        };
+        c.create_response(&ctx.http, ephemeral(&answer)).await?;
+        Ok(())
+    }
+}
