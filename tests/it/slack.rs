@@ -29,6 +29,21 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
+/// An emulator and bridge limits far above any test's load: no rate-limit waits.
+fn unlimited() -> (SlackEmulatorConfig, Limits) {
+    let emulator = SlackEmulatorConfig {
+        post_per_second: 1000.0,
+        post_burst: 1000,
+        ..SlackEmulatorConfig::default()
+    };
+    let limits = Limits {
+        per_channel_per_second: 1000,
+        per_channel_burst: 1000,
+        workspace_per_second: 1000,
+    };
+    (emulator, limits)
+}
+
 /// The signing secret of the Events API tests.
 const SIGNING_SECRET: &str = "test-signing-secret-0123456789";
 
@@ -56,20 +71,11 @@ impl World {
     /// Slack talks to the daemon over the Events API (signed HTTP) instead of Socket Mode.
     async fn start_http() -> Self {
         let port = free_port();
-        let emulator = SlackEmulatorConfig {
-            post_per_second: 1000.0,
-            post_burst: 1000,
-            http_events: Some(HttpEvents {
-                base_url: format!("http://127.0.0.1:{port}/slack"),
-                signing_secret: SIGNING_SECRET.into(),
-            }),
-            ..SlackEmulatorConfig::default()
-        };
-        let limits = Limits {
-            per_channel_per_second: 1000,
-            per_channel_burst: 1000,
-            workspace_per_second: 1000,
-        };
+        let (mut emulator, limits) = unlimited();
+        emulator.http_events = Some(HttpEvents {
+            base_url: format!("http://127.0.0.1:{port}/slack"),
+            signing_secret: SIGNING_SECRET.into(),
+        });
         let listen = format!("127.0.0.1:{port}");
         Self::start_on(
             emulator,
@@ -167,20 +173,8 @@ api_url = "{api}"
     }
 
     async fn fast() -> Self {
-        let emulator = SlackEmulatorConfig {
-            post_per_second: 1000.0,
-            post_burst: 1000,
-            ..SlackEmulatorConfig::default()
-        };
-        Self::start(
-            emulator,
-            Limits {
-                per_channel_per_second: 1000,
-                per_channel_burst: 1000,
-                workspace_per_second: 1000,
-            },
-        )
-        .await
+        let (emulator, limits) = unlimited();
+        Self::start(emulator, limits).await
     }
 
     /// Requests a handover and returns its card's ts once posted.
@@ -656,16 +650,7 @@ async fn when_a_conversation_backs_up_its_user_messages_are_combined_in_order() 
 
 #[tokio::test]
 async fn with_manage_membership_the_handover_channel_follows_the_selected_members() {
-    let emulator = SlackEmulatorConfig {
-        post_per_second: 1000.0,
-        post_burst: 1000,
-        ..SlackEmulatorConfig::default()
-    };
-    let limits = Limits {
-        per_channel_per_second: 1000,
-        per_channel_burst: 1000,
-        workspace_per_second: 1000,
-    };
+    let (emulator, limits) = unlimited();
     let transport = "app_token = \"xapp-emulator\"\nmanage_membership = true";
     let w = World::start_on(emulator, limits, "127.0.0.1:0", transport).await;
     let sorted = |mut v: Vec<String>| {
@@ -766,16 +751,7 @@ async fn a_file_an_agent_shares_reaches_the_user_as_a_working_expiring_link() {
 #[tokio::test]
 async fn reminders_mention_the_members_and_undeliverable_replies_are_marked_failed() {
     let clock = ManualClock::at(Timestamp(1_800_000_000_000));
-    let emulator = SlackEmulatorConfig {
-        post_per_second: 1000.0,
-        post_burst: 1000,
-        ..SlackEmulatorConfig::default()
-    };
-    let limits = Limits {
-        per_channel_per_second: 1000,
-        per_channel_burst: 1000,
-        workspace_per_second: 1000,
-    };
+    let (emulator, limits) = unlimited();
     let w = World::start_clocked(
         emulator,
         limits,
