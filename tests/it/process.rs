@@ -261,3 +261,92 @@ fn the_demo_plays_the_whole_flow_and_exits_zero() {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }
 }
+
+/// `run` serves the bridges the config turns on: a handover from a Slack platform
+/// reaches the Slack emulator and one from a Discord platform the Discord emulator.
+#[tokio::test]
+async fn run_carries_handovers_into_the_configured_slack_and_discord() {
+    use handover_emulators::discord::{DiscordEmulator, DiscordEmulatorConfig};
+    use handover_emulators::slack::{SlackEmulator, SlackEmulatorConfig};
+
+    let slack = SlackEmulator::start(SlackEmulatorConfig::default())
+        .await
+        .expect("slack emulator");
+    slack.add_channel("C0RUN", "handovers", true, &[SlackEmulator::BOT_USER_ID]);
+    let discord = DiscordEmulator::start(DiscordEmulatorConfig::default())
+        .await
+        .expect("discord emulator");
+    let category = discord.add_category("handovers");
+    let grace = discord.add_user("grace");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let webhook = Receiver::start().await;
+    let toml = format!(
+        r#"data_dir = "{data}"
+[server]
+listen = "127.0.0.1:0"
+[[platforms]]
+id = "web"
+token = "{TOKEN}"
+webhook_url = "http://{hook}/events"
+webhook_secret = "{SECRET}"
+bridge = "slack"
+[[platforms]]
+id = "app"
+token = "{OTHER_TOKEN}"
+webhook_url = "http://{hook}/other"
+webhook_secret = "{SECRET}"
+bridge = "discord"
+[slack]
+enabled = true
+bot_token = "xoxb-emulator"
+app_token = "xapp-emulator"
+channels = ["C0RUN"]
+api_url = "{slack_api}"
+[discord]
+enabled = true
+bot_token = "emulator-bot-token"
+application_id = "{app}"
+guild_id = "{guild}"
+category_id = "{category}"
+members = ["{grace}"]
+api_url = "{discord_api}"
+[log]
+format = "json"
+"#,
+        data = dir.path().join("data").display(),
+        hook = webhook.addr,
+        slack_api = slack.api_url(),
+        discord_api = discord.api_url(),
+        app = DiscordEmulator::APPLICATION_ID,
+        guild = DiscordEmulator::GUILD_ID,
+    );
+    let path = dir.path().join("handover-bridge.toml");
+    std::fs::write(&path, toml).expect("write config");
+    let mut p = spawn(&path);
+    assert!(slack.wait_connected(1, Duration::from_secs(10)).await);
+    assert!(discord.wait_connected(Duration::from_secs(10)).await);
+
+    let api = Api::new(p.addr);
+    let r = api
+        .post("/v1/handovers", handover_request("via-slack"))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let body = handover_request("via-discord").to_string().into_bytes();
+    let r = api
+        .raw("POST", "/v1/handovers", Some(OTHER_TOKEN), body)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    wait_for(|| (!slack.messages("C0RUN").is_empty()).then_some(())).await;
+    let created = wait_for(|| {
+        discord
+            .channels()
+            .into_iter()
+            .find(|c| c["parent_id"] == category.as_str())
+    })
+    .await;
+    let channel = created["id"].as_str().expect("channel id").to_owned();
+    wait_for(|| (!discord.messages(&channel).is_empty()).then_some(())).await;
+    p.child.kill().expect("kill");
+    p.child.wait().expect("reaped");
+}

@@ -6,9 +6,13 @@ mod demo;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use handover_config::{Config, LogFormat};
+use handover_daemon::bridge::Bridge;
 use handover_daemon::daemon::{Daemon, Options};
+use handover_discord::DiscordBridge;
+use handover_slack::{Limits, SlackBridge};
 
 const USAGE: &str = "\
 Handover Bridge: carries AI-to-human handovers into Slack and Discord.
@@ -150,11 +154,6 @@ fn run(config: Config) -> ExitCode {
     for w in config.warnings() {
         tracing::warn!("{w}");
     }
-    if config.slack.enabled || config.discord.enabled {
-        tracing::warn!(
-            "This version has no chat bridge built in yet: handover posts wait in the durable outbox and are shown once a version with the bridge runs on this data_dir."
-        );
-    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -163,7 +162,11 @@ fn run(config: Config) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let daemon = match Daemon::start(&config, Options::default()).await {
+        let options = Options {
+            bridges: bridges(&config),
+            ..Options::default()
+        };
+        let daemon = match Daemon::start(&config, options).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!("Cannot start: {e:#}");
@@ -181,6 +184,18 @@ fn run(config: Config) -> ExitCode {
             ExitCode::SUCCESS
         }
     })
+}
+
+/// The chat bridges `[slack]` and `[discord]` turn on.
+fn bridges(config: &Config) -> Vec<Arc<dyn Bridge>> {
+    let mut out: Vec<Arc<dyn Bridge>> = Vec::new();
+    if config.slack.enabled {
+        out.push(Arc::new(SlackBridge::new(&config.slack, Limits::default())));
+    }
+    if config.discord.enabled {
+        out.push(Arc::new(DiscordBridge::new(&config.discord)));
+    }
+    out
 }
 
 /// Waits for SIGTERM or SIGINT (the only place that handles signals), or for the HTTP
