@@ -2,6 +2,8 @@
 //! sled store in a temporary directory and loopback receivers for the AI platform.
 
 mod api;
+mod digest;
+mod discord_modes;
 mod lifecycle;
 mod process;
 mod slack;

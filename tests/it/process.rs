@@ -1,5 +1,5 @@
 //! The real binary as a separate process: kill -9 with undelivered events, SIGTERM,
-//! a second instance on the same data_dir, and check-config.
+//! a second instance on the same data_dir, check-config, the demo and discord-invite.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -259,6 +259,119 @@ fn the_demo_plays_the_whole_flow_and_exits_zero() {
         "H-1: \"completed\", resolution \"returned_to_ai\", rating 5",
     ] {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+    // The Discord part, after the Slack one.
+    let discord = stdout
+        .split_once("Part 2: Discord")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no Discord part in:\n{stdout}"));
+    for line in [
+        // The private channel, hidden from everyone but the bot and the selected members.
+        "#h-2-lin-chen created under “handovers”; hidden from @everyone (role), \
+         visible to handover-bot (bot), Katherine Johnson, @support (role)",
+        // The end user got the member's message.
+        "Katherine Johnson (agent): Hi Lin, I'm Katherine.",
+        // The channel: header card with its final status, the delivery mark on the
+        // member's message, the end user's message under her name through the webhook.
+        "What the Discord channel #h-2-lin-chen saw (now in “handovers-archive”)",
+        "[header card, edited] handover-bot (bot): @Katherine Johnson @support New handover H-2: Lin Chen",
+        "H-2 · Lin Chen · Status: Ended (returned to ai) · Rating: 4/5 · buttons: none",
+        "Katherine Johnson: Hi Lin, I'm Katherine. I've refunded the second charge; you'll see it in 3 days.  [✅]",
+        "Lin Chen (webhook): Thank you, that was fast!",
+        "(only Katherine Johnson saw) You have H-2 now.",
+        // The AI platform of the Discord side.
+        "What the AI platform received (app)",
+        "handover.taken agent \"Katherine Johnson\"  (signature verified)",
+        "handover.ended \"returned_to_ai\" — hand-back with 2 messages  (signature verified)",
+        "H-2: \"completed\", resolution \"returned_to_ai\", rating 4, assignee \"Katherine Johnson\"",
+    ] {
+        assert!(discord.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+    // The internal note stayed in Discord.
+    let received = discord
+        .split_once("What the AI platform received (app)")
+        .map_or("", |(_, rest)| rest);
+    assert!(
+        !received.contains("payment retry bug") && !received.contains("INVALID"),
+        "{stdout}"
+    );
+}
+
+/// `discord-invite` prints the bot invite URL with the permissions of the configured
+/// mode, and refuses (exit 64) a config without a valid application id.
+#[test]
+fn discord_invite_prints_the_bot_invite_url_for_the_configured_application() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = std::fs::read_to_string(write_config(
+        dir.path(),
+        "127.0.0.1:9".parse().expect("addr"),
+    ))
+    .expect("read");
+    let invite = |name: &str, discord: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{base}\n[discord]\n{discord}")).expect("write");
+        Command::new(BIN)
+            .args(["discord-invite", "--config"])
+            .arg(&path)
+            .output()
+            .expect("run")
+    };
+
+    let out = invite("channel.toml", "application_id = \"1234567890123456789\"\n");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // VIEW_CHANNEL, MANAGE_CHANNELS, MANAGE_ROLES, MANAGE_WEBHOOKS, SEND_MESSAGES,
+    // EMBED_LINKS, ATTACH_FILES, READ_MESSAGE_HISTORY, ADD_REACTIONS.
+    let bits: u64 = [10, 4, 28, 29, 11, 14, 15, 16, 6]
+        .iter()
+        .map(|b| 1u64 << b)
+        .sum();
+    assert_eq!(
+        stdout.lines().next(),
+        Some(
+            format!(
+                "https://discord.com/oauth2/authorize?client_id=1234567890123456789\
+                 &scope=bot%20applications.commands&permissions={bits}"
+            )
+            .as_str()
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Manage Webhooks"), "{stdout}");
+    assert!(stdout.contains("MESSAGE_CONTENT (privileged)"), "{stdout}");
+
+    // private_thread mode adds CREATE_PRIVATE_THREADS, SEND_MESSAGES_IN_THREADS and
+    // MANAGE_THREADS.
+    let out = invite(
+        "thread.toml",
+        "application_id = \"1234567890123456789\"\nmode = \"private_thread\"\n",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let thread_bits = bits + (1u64 << 36) + (1u64 << 38) + (1u64 << 34);
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|l| l.ends_with(&format!("&permissions={thread_bits}"))),
+        "{stdout}"
+    );
+
+    for (name, discord) in [
+        ("none.toml", ""),
+        ("bad.toml", "application_id = \"my-bot\"\n"),
+    ] {
+        let out = invite(name, discord);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{name}: {stderr}");
+        assert!(
+            stderr.contains("discord.application_id"),
+            "{name}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{name}: no URL");
     }
 }
 

@@ -7,12 +7,17 @@ use std::time::Duration;
 
 use handover_config::DiscordConfig;
 use handover_core::{BridgeEffect, Handover};
-use handover_daemon::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
+use handover_daemon::bridge::{
+    BoxFuture, Bridge, BridgeContext, DeliveryError, HttpContext, Performed,
+};
 use handover_daemon::desk::Names;
+use handover_daemon::digest::Digest;
 use handover_daemon::engine::Engine;
-use serenity::all::{ClientBuilder, GatewayIntents, Http, HttpBuilder, UserId, Webhook};
+use serenity::all::{ClientBuilder, Http, HttpBuilder, UserId};
 
+use crate::calls::RelayHook;
 use crate::ids;
+use crate::rest::{Rest, RestLimits};
 
 /// Discord's real API, where serenity's own base URL and rate limiter apply.
 const DISCORD: &str = "https://discord.com";
@@ -25,12 +30,15 @@ pub struct DiscordBridge {
 
 pub(crate) struct Inner {
     pub config: DiscordConfig,
-    pub http: Arc<Http>,
+    /// REST for everything the bridge posts, with its own rate limiting.
+    pub rest: Rest,
     /// The bot's own user id, from READY or `GET /users/@me`.
     pub bot_user: OnceLock<u64>,
     pub connected: AtomicBool,
+    /// `server.public_url`, for file links (set when the bridge starts).
+    pub public_url: OnceLock<String>,
     /// The relay webhook of each handover channel, created on first use.
-    pub webhooks: Mutex<HashMap<u64, Webhook>>,
+    pub webhooks: Mutex<HashMap<u64, RelayHook>>,
 }
 
 /// A non-zero snowflake (serenity's ids refuse 0).
@@ -38,8 +46,15 @@ pub(crate) fn snowflake(s: &str) -> Option<u64> {
     s.parse::<u64>().ok().filter(|n| *n != 0)
 }
 
-/// serenity's REST client for `config.api_url`: through the proxy seam (with
-/// serenity's rate limiter off, as it would bypass the proxy) unless it is Discord's.
+/// The base URL replacing Discord's, when `api_url` is not Discord's.
+fn proxy(config: &DiscordConfig) -> Option<String> {
+    let url = config.api_url.trim_end_matches('/');
+    (!url.is_empty() && url != DISCORD).then(|| url.to_owned())
+}
+
+/// serenity's REST client for the gateway connection and interaction answers, for
+/// `config.api_url`: through the proxy seam (with serenity's rate limiter off, as it
+/// would bypass the proxy) unless it is Discord's.
 fn http(config: &DiscordConfig) -> Http {
     let mut b = HttpBuilder::new(config.bot_token.expose());
     let url = config.api_url.trim_end_matches('/');
@@ -55,12 +70,18 @@ fn http(config: &DiscordConfig) -> Http {
 impl DiscordBridge {
     /// Builds the bridge from `[discord]`; no network I/O happens here.
     pub fn new(config: &DiscordConfig) -> Self {
+        Self::with_limits(config, RestLimits::default())
+    }
+
+    /// The bridge with other REST limits (tests and benchmarks).
+    pub fn with_limits(config: &DiscordConfig, limits: RestLimits) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config: config.clone(),
-                http: Arc::new(http(config)),
+                rest: Rest::new(config.bot_token.expose(), proxy(config), limits),
                 bot_user: OnceLock::new(),
                 connected: AtomicBool::new(false),
+                public_url: OnceLock::new(),
                 webhooks: Mutex::default(),
             }),
         }
@@ -71,12 +92,7 @@ impl DiscordBridge {
         if let Some(id) = self.inner.bot_user.get() {
             return Ok(*id);
         }
-        let me = self
-            .inner
-            .http
-            .get_current_user()
-            .await
-            .map_err(crate::perform::failed)?;
+        let me = self.inner.rest.current_user().await?;
         let _ = self.inner.bot_user.set(me.id.get());
         Ok(me.id.get())
     }
@@ -84,9 +100,7 @@ impl DiscordBridge {
     /// Connects the gateway until `ctx.cancel`, reconnecting with a backoff (many
     /// IDENTIFYs in a day would get the token reset).
     async fn run(&self, ctx: BridgeContext) {
-        let intents = GatewayIntents::GUILDS
-            | GatewayIntents::GUILD_MESSAGES
-            | GatewayIntents::MESSAGE_CONTENT;
+        let intents = crate::setup::intents();
         let mut delay = Duration::from_secs(1);
         loop {
             let handler = crate::inbound::Handler {
@@ -125,12 +139,16 @@ impl DiscordBridge {
 }
 
 impl Names for DiscordBridge {
+    fn digest_poster(&self) -> Option<&dyn Bridge> {
+        Some(self)
+    }
+
     fn name<'a>(&'a self, id: &'a str) -> BoxFuture<'a, String> {
         Box::pin(async move {
             let Some(n) = snowflake(id) else {
                 return id.to_owned();
             };
-            match self.inner.http.get_user(UserId::new(n)).await {
+            match self.inner.rest.user(UserId::new(n)).await {
                 Ok(u) => u.global_name.unwrap_or(u.name),
                 Err(_) => id.to_owned(),
             }
@@ -152,7 +170,15 @@ impl Bridge for DiscordBridge {
     }
 
     fn start(&self, ctx: BridgeContext) -> BoxFuture<'_, ()> {
+        let _ = self.inner.public_url.set(ctx.public_url.clone());
         Box::pin(self.run(ctx))
+    }
+
+    fn http_routes(&self, ctx: &HttpContext) -> Option<(&'static str, axum::Router)> {
+        Some((
+            "/discord",
+            crate::files::routes(self.clone(), ctx.engine.clone()),
+        ))
     }
 
     fn perform<'a>(
@@ -162,6 +188,19 @@ impl Bridge for DiscordBridge {
         effect: &'a BridgeEffect,
     ) -> BoxFuture<'a, Result<Performed, DeliveryError>> {
         Box::pin(self.show(engine, handover, effect))
+    }
+
+    fn has_digest(&self) -> bool {
+        snowflake(&self.inner.config.digest_channel_id).is_some()
+    }
+
+    fn post_digest<'a>(&'a self, d: &'a Digest) -> BoxFuture<'a, Result<String, DeliveryError>> {
+        Box::pin(self.post_digest_now(d))
+    }
+
+    /// 429 answers Discord has given the bridge's REST calls so far.
+    fn rate_limited(&self) -> u64 {
+        self.inner.rest.rate_limited.load(Ordering::Relaxed)
     }
 
     fn ready(&self) -> bool {

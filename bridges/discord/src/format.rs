@@ -53,6 +53,17 @@ pub fn card(h: &Handover) -> (String, Vec<(&'static str, String)>) {
     if let Some(s) = h.summary.as_deref().filter(|s| !s.is_empty()) {
         fields.push(("Summary", escape(s)));
     }
+    if !h.metadata.is_empty() {
+        let lines: Vec<String> = h
+            .metadata
+            .iter()
+            .map(|(k, v)| format!("**{}:** {}", escape(k), escape(&one_line(v))))
+            .collect();
+        fields.push(("Details", lines.join("\n")));
+    }
+    if let Some(t) = recent_text(&h.recent) {
+        fields.push(("Recent conversation", t));
+    }
     fields.push(("Status", status_text(h)));
     if let Some(r) = &h.rating {
         fields.push(("Rating", format!("{}/5", r.score)));
@@ -64,6 +75,33 @@ pub fn card(h: &Handover) -> (String, Vec<(&'static str, String)>) {
         }
     }
     (title, fields)
+}
+
+/// Text on one line (newlines and tabs as spaces).
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The last messages before the handover, one line each (`**User:** …`,
+/// `**AI:** …`), oldest first, dropping the oldest until they fit an embed field.
+fn recent_text(recent: &[TranscriptEntry]) -> Option<String> {
+    const LINE_MAX: usize = 200;
+    let mut lines: Vec<String> = recent
+        .iter()
+        .filter(|e| matches!(e.role, Role::User | Role::Ai))
+        .rev()
+        .take(6)
+        .map(|e| {
+            let who = if e.role == Role::Ai { "AI" } else { "User" };
+            let text: String = one_line(&e.text).chars().take(LINE_MAX).collect();
+            format!("**{who}:** {}", escape(&text))
+        })
+        .collect();
+    lines.reverse();
+    while !lines.is_empty() && lines.iter().map(|l| l.chars().count() + 1).sum::<usize>() > 1_024 {
+        lines.remove(0);
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// `<@id>` for users, `<@&id>` for `role:id`: the mention text, and the user and role
@@ -180,6 +218,38 @@ pub fn split(text: &str, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use handover_core::Timestamp;
+
+    fn said(role: Role, text: &str) -> TranscriptEntry {
+        TranscriptEntry {
+            role,
+            text: text.into(),
+            at: Timestamp(0),
+            agent: None,
+            message_id: None,
+            attachments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_recent_conversation_keeps_the_newest_lines_that_fit() {
+        let recent = vec![
+            said(Role::User, "first\nline"),
+            said(Role::Note, "internal"),
+            said(Role::Ai, "**bold** reply"),
+        ];
+        assert_eq!(
+            recent_text(&recent).as_deref(),
+            Some("**User:** first line\n**AI:** \\*\\*bold\\*\\* reply")
+        );
+        let long: Vec<TranscriptEntry> = (0..6)
+            .map(|i| said(Role::User, &format!("{i}{}", "x".repeat(300))))
+            .collect();
+        let text = recent_text(&long).expect("some");
+        assert!(text.chars().count() <= 1_024);
+        assert!(text.contains("**User:** 5") && !text.contains("**User:** 0"));
+        assert_eq!(recent_text(&[said(Role::Note, "n")]), None);
+    }
 
     #[test]
     fn channel_names_are_slugs() {

@@ -8,7 +8,7 @@
 
 use std::sync::atomic::Ordering;
 
-use handover_core::{Agent, Attachment, EndMode, HandoverId, commands};
+use handover_core::{Agent, EndMode, HandoverId, commands};
 use handover_daemon::desk::{self, Who, answer_error};
 use handover_daemon::engine::{Action, Engine};
 use serenity::all::{
@@ -118,16 +118,14 @@ impl Handler {
             .map(|pm| pm.roles.iter().map(ToString::to_string).collect())
             .unwrap_or_default();
         let nick = m.member.as_ref().and_then(|pm| pm.nick.as_deref());
-        let attachments = m
-            .attachments
-            .iter()
-            .map(|a| Attachment {
-                url: a.url.clone(),
-                name: a.filename.clone(),
-                content_type: a.content_type.clone(),
-                size: Some(u64::from(a.size)),
-            })
-            .collect();
+        let public_url = self
+            .bridge
+            .inner
+            .public_url
+            .get()
+            .map_or("", String::as_str);
+        let attachments =
+            crate::files::attachments(&self.engine, public_url, &m.attachments).await?;
         let message_id = m.id.to_string();
         let action = Action::Message {
             message_id: message_id.clone(),

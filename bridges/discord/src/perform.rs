@@ -1,32 +1,22 @@
-//! Showing effects in Discord: the handover channel with its header card, relayed
-//! messages (nothing in them can ping), reminders, delivery marks, ratings and the
-//! archive move, each rendered from the handover's latest stored state.
+//! Showing effects in Discord: relayed messages (nothing in them can ping), card
+//! edits, reminders, delivery marks and ratings, each rendered from the handover's
+//! latest stored state. Placing and putting away handovers is in [`crate::place`].
 
+use handover_config::DiscordMode;
 use handover_core::{BridgeEffect, DeliveryOutcome, Handover, Role, Status, TranscriptEntry};
 use handover_daemon::bridge::{DeliveryError, Performed};
 use handover_daemon::engine::Engine;
 use serenity::all::{
-    ButtonStyle, ChannelId, ChannelType, CreateActionRow, CreateAllowedMentions, CreateButton,
-    CreateChannel, CreateEmbed, CreateMessage, CreateWebhook, EditChannel, EditMessage,
-    ExecuteWebhook, GuildId, MessageId, PermissionOverwrite, PermissionOverwriteType, Permissions,
-    ReactionType, RoleId, UserId, Webhook,
+    ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
+    CreateMessage, CreateWebhook, EditMessage, ExecuteWebhook, MessageId, RoleId, UserId,
 };
 
 use crate::bridge::snowflake;
+use crate::calls::RelayHook;
 use crate::{DiscordBridge, format, ids};
 
-/// A REST failure as a retryable delivery error (no message content in it).
-pub(crate) fn failed(e: serenity::Error) -> DeliveryError {
-    DeliveryError::new(format!("Discord: {e}"))
-}
-
-fn id_of(what: &str, s: &str) -> Result<u64, DeliveryError> {
+pub(crate) fn id_of(what: &str, s: &str) -> Result<u64, DeliveryError> {
     snowflake(s).ok_or_else(|| DeliveryError::new(format!("invalid Discord {what} id")))
-}
-
-/// What a selected member may do in a handover channel.
-fn member_rights() -> Permissions {
-    Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES | Permissions::READ_MESSAGE_HISTORY
 }
 
 impl DiscordBridge {
@@ -37,39 +27,45 @@ impl DiscordBridge {
         effect: &BridgeEffect,
     ) -> Result<Performed, DeliveryError> {
         if let BridgeEffect::Announce = effect {
-            return self.announce(engine, h).await;
+            if let Some(l) = h.location.as_ref().filter(|l| l.bridge == ids::BRIDGE) {
+                // Already posted (a retried effect): nothing to do.
+                return Ok(Performed {
+                    location: Some(l.clone()),
+                });
+            }
+            let members = self.members(engine)?;
+            return Ok(Performed {
+                location: Some(self.place(h, &members).await?),
+            });
         }
         let (channel, header) = ids::header_of(h.location.as_ref())
             .ok_or_else(|| DeliveryError::new(format!("{} is not posted in Discord yet", h.id)))?;
         let channel = ChannelId::new(id_of("channel", channel)?);
         let header = MessageId::new(id_of("message", header)?);
-        let http = &self.inner.http;
+        let rest = &self.inner.rest;
+        let card = || EditMessage::new().embed(embed(h)).components(buttons(h));
         match effect {
             BridgeEffect::Announce => {}
             BridgeEffect::UpdateCard => {
-                let edit = EditMessage::new().embed(embed(h)).components(buttons(h));
-                channel
-                    .edit_message(http, header, edit)
-                    .await
-                    .map_err(failed)?;
+                self.in_place(h, channel, async {
+                    rest.edit_message(channel, header, &card()).await.map(drop)
+                })
+                .await?;
             }
             BridgeEffect::Archive => {
-                let edit = EditMessage::new().embed(embed(h)).components(buttons(h));
-                channel
-                    .edit_message(http, header, edit)
-                    .await
-                    .map_err(failed)?;
-                if let Some(archive) = snowflake(&self.inner.config.archive_category_id) {
-                    channel
-                        .edit(
-                            http,
-                            EditChannel::new().category(Some(ChannelId::new(archive))),
-                        )
-                        .await
-                        .map_err(failed)?;
+                // A thread is put away by `in_place` (the handover has ended).
+                self.in_place(h, channel, async {
+                    rest.edit_message(channel, header, &card()).await.map(drop)
+                })
+                .await?;
+                if self.inner.config.mode == DiscordMode::Channel {
+                    self.put_away(channel).await?;
                 }
             }
-            BridgeEffect::Relay { entry } => self.relay(channel, h, entry).await?,
+            BridgeEffect::Relay { entry } => {
+                self.in_place(h, channel, self.relay(channel, h, entry))
+                    .await?;
+            }
             BridgeEffect::Remind { count } => {
                 let members = self.members(engine)?;
                 let text = format::reminder_text(h, *count, &members);
@@ -80,94 +76,31 @@ impl DiscordBridge {
                 outcome,
             } => {
                 let message = MessageId::new(id_of("message", message_id)?);
-                let (emoji, note) = match outcome {
-                    DeliveryOutcome::Delivered => (format::DELIVERED, None),
-                    DeliveryOutcome::Failed { reason } => {
-                        (format::FAILED, Some(format::delivery_failed_text(reason)))
+                self.in_place(h, channel, async {
+                    match outcome {
+                        DeliveryOutcome::Delivered => {
+                            rest.react(channel, message, format::DELIVERED).await
+                        }
+                        DeliveryOutcome::Failed { reason } => {
+                            rest.react(channel, message, format::FAILED).await?;
+                            let note = format::delivery_failed_text(reason);
+                            self.say(channel, note, CreateAllowedMentions::new()).await
+                        }
                     }
-                };
-                channel
-                    .create_reaction(http, message, ReactionType::Unicode(emoji.to_owned()))
-                    .await
-                    .map_err(failed)?;
-                if let Some(note) = note {
-                    self.say(channel, note, CreateAllowedMentions::new())
-                        .await?;
-                }
+                })
+                .await?;
             }
             BridgeEffect::Rated { score, comment } => {
                 let text = format::rating_text(*score, comment.as_deref());
-                self.say(channel, text, CreateAllowedMentions::new())
-                    .await?;
+                self.in_place(
+                    h,
+                    channel,
+                    self.say(channel, text, CreateAllowedMentions::new()),
+                )
+                .await?;
             }
         }
         Ok(Performed::default())
-    }
-
-    /// Creates the private handover channel and posts the header card in it,
-    /// mentioning the selected members.
-    async fn announce(&self, engine: &Engine, h: &Handover) -> Result<Performed, DeliveryError> {
-        if let Some(l) = h.location.as_ref().filter(|l| l.bridge == ids::BRIDGE) {
-            // Already posted (a retried effect): nothing to do.
-            return Ok(Performed {
-                location: Some(l.clone()),
-            });
-        }
-        let c = &self.inner.config;
-        let guild = id_of("guild", &c.guild_id)?;
-        let category = id_of("category", &c.category_id)?;
-        let bot = self.bot_user().await?;
-        let members = self.members(engine)?;
-        let (_, users, roles) = format::mentions(&members);
-        let mut overwrites = vec![
-            PermissionOverwrite {
-                allow: Permissions::empty(),
-                deny: Permissions::VIEW_CHANNEL,
-                // The @everyone role has the guild's id.
-                kind: PermissionOverwriteType::Role(RoleId::new(guild)),
-            },
-            PermissionOverwrite {
-                allow: member_rights() | Permissions::EMBED_LINKS | Permissions::ADD_REACTIONS,
-                deny: Permissions::empty(),
-                kind: PermissionOverwriteType::Member(UserId::new(bot)),
-            },
-        ];
-        overwrites.extend(users.iter().map(|u| PermissionOverwrite {
-            allow: member_rights(),
-            deny: Permissions::empty(),
-            kind: PermissionOverwriteType::Member(UserId::new(*u)),
-        }));
-        overwrites.extend(roles.iter().map(|r| PermissionOverwrite {
-            allow: member_rights(),
-            deny: Permissions::empty(),
-            kind: PermissionOverwriteType::Role(RoleId::new(*r)),
-        }));
-        let create = CreateChannel::new(format::channel_name(h.id, &h.user.name))
-            .kind(ChannelType::Text)
-            .category(ChannelId::new(category))
-            .permissions(overwrites);
-        let http = &self.inner.http;
-        let channel = GuildId::new(guild)
-            .create_channel(http, create)
-            .await
-            .map_err(failed)?;
-        let message = CreateMessage::new()
-            .content(format::announce_text(h, &members))
-            .embed(embed(h))
-            .components(buttons(h))
-            .allowed_mentions(pings(&members));
-        let header = channel
-            .id
-            .send_message(http, message)
-            .await
-            .map_err(failed)?;
-        Ok(Performed {
-            location: Some(ids::location(
-                &c.guild_id,
-                &channel.id.to_string(),
-                &header.id.to_string(),
-            )),
-        })
     }
 
     /// An end-user or AI message, split at 2,000 characters, that can ping nobody:
@@ -179,7 +112,18 @@ impl DiscordBridge {
         h: &Handover,
         entry: &TranscriptEntry,
     ) -> Result<(), DeliveryError> {
-        let Some(hook) = self.webhook(channel).await else {
+        // A thread's webhook belongs to its parent channel.
+        let (hook_channel, thread) = match self.inner.config.mode {
+            DiscordMode::Channel => (channel, None),
+            DiscordMode::PrivateThread => (
+                ChannelId::new(id_of(
+                    "parent channel",
+                    &self.inner.config.parent_channel_id,
+                )?),
+                Some(channel),
+            ),
+        };
+        let Some(hook) = self.webhook(hook_channel).await else {
             let text = format::relay_text(entry, &h.user.name);
             for part in format::split(&text, format::MAX_CONTENT) {
                 self.say(channel, part, CreateAllowedMentions::new())
@@ -202,19 +146,19 @@ impl DiscordBridge {
             if let Some(a) = &avatar {
                 exec = exec.avatar_url(a.clone());
             }
-            if let Err(e) = hook.execute(&self.inner.http, true, exec).await {
+            if let Err(e) = self.inner.rest.execute_webhook(&hook, thread, &exec).await {
                 // Perhaps deleted: make a new one on the retry.
                 if let Ok(mut w) = self.inner.webhooks.lock() {
-                    w.remove(&channel.get());
+                    w.remove(&hook_channel.get());
                 }
-                return Err(failed(e));
+                return Err(e);
             }
         }
         Ok(())
     }
 
     /// The channel's relay webhook, created once and kept in memory.
-    async fn webhook(&self, channel: ChannelId) -> Option<Webhook> {
+    async fn webhook(&self, channel: ChannelId) -> Option<RelayHook> {
         let cached = self
             .inner
             .webhooks
@@ -224,10 +168,8 @@ impl DiscordBridge {
         if cached.is_some() {
             return cached;
         }
-        match channel
-            .create_webhook(&self.inner.http, CreateWebhook::new("Handover relay"))
-            .await
-        {
+        let create = CreateWebhook::new("Handover relay");
+        match self.inner.rest.create_webhook(channel, &create).await {
             Ok(hook) => {
                 if let Ok(mut w) = self.inner.webhooks.lock() {
                     w.insert(channel.get(), hook.clone());
@@ -235,7 +177,7 @@ impl DiscordBridge {
                 Some(hook)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "Cannot create a Discord webhook; relaying as the bot.");
+                tracing::warn!(error = %e.reason, "Cannot create a Discord webhook; relaying as the bot.");
                 None
             }
         }
@@ -250,10 +192,7 @@ impl DiscordBridge {
         let message = CreateMessage::new()
             .content(text)
             .allowed_mentions(mentions);
-        channel
-            .send_message(&self.inner.http, message)
-            .await
-            .map_err(failed)?;
+        self.inner.rest.send_message(channel, &message).await?;
         Ok(())
     }
 
@@ -266,7 +205,7 @@ impl DiscordBridge {
 }
 
 /// Allowed mentions limited to the selected members.
-fn pings(members: &[String]) -> CreateAllowedMentions {
+pub(crate) fn pings(members: &[String]) -> CreateAllowedMentions {
     let (_, users, roles) = format::mentions(members);
     CreateAllowedMentions::new()
         .users(users.into_iter().map(UserId::new))
@@ -274,7 +213,7 @@ fn pings(members: &[String]) -> CreateAllowedMentions {
 }
 
 /// The card as an embed.
-fn embed(h: &Handover) -> CreateEmbed {
+pub(crate) fn embed(h: &Handover) -> CreateEmbed {
     let (title, fields) = format::card(h);
     let mut e = CreateEmbed::new().title(title);
     for (name, value) in fields {
@@ -287,7 +226,7 @@ fn embed(h: &Handover) -> CreateEmbed {
 }
 
 /// The card's buttons for the handover's status (none once it has ended).
-fn buttons(h: &Handover) -> Vec<CreateActionRow> {
+pub(crate) fn buttons(h: &Handover) -> Vec<CreateActionRow> {
     let button = |action: &str, label: &str, style| {
         CreateButton::new(ids::button(action, h.id))
             .label(label)

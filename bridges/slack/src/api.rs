@@ -93,7 +93,7 @@ impl Api {
         }
     }
 
-    fn session(&self) -> SlackClientSession<'_, SlackClientHyperHttpsConnector> {
+    pub(crate) fn session(&self) -> SlackClientSession<'_, SlackClientHyperHttpsConnector> {
         self.client.open_session(&self.token)
     }
 

@@ -10,6 +10,7 @@ use handover_core::{BridgeEffect, Handover};
 use handover_daemon::bridge::{
     BoxFuture, Bridge, BridgeContext, DeliveryError, HttpContext, Performed,
 };
+use handover_daemon::digest::Digest;
 
 use crate::inbound::Shared;
 use handover_daemon::desk::Names;
@@ -97,6 +98,10 @@ impl SlackBridge {
 }
 
 impl Names for SlackBridge {
+    fn digest_poster(&self) -> Option<&dyn Bridge> {
+        Some(self)
+    }
+
     fn name<'a>(&'a self, id: &'a str) -> BoxFuture<'a, String> {
         Box::pin(async move { self.person(id).await.0 })
     }
@@ -123,6 +128,14 @@ impl Bridge for SlackBridge {
         effect: &'a BridgeEffect,
     ) -> BoxFuture<'a, Result<Performed, DeliveryError>> {
         Box::pin(self.show(engine, handover, effect))
+    }
+
+    fn has_digest(&self) -> bool {
+        !self.inner.config.digest_channel.is_empty()
+    }
+
+    fn post_digest<'a>(&'a self, d: &'a Digest) -> BoxFuture<'a, Result<String, DeliveryError>> {
+        Box::pin(self.post_digest_now(d))
     }
 
     fn ready(&self) -> bool {

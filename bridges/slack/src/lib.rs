@@ -9,6 +9,7 @@
 
 mod api;
 mod bridge;
+mod digest;
 pub mod files;
 pub mod format;
 mod http;

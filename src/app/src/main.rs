@@ -1,4 +1,5 @@
-//! `handover-bridge`: run the daemon, check a config file.
+//! `handover-bridge`: run the daemon, check a config file, play the demo, print the
+//! Discord bot's invite URL.
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ Usage:
   handover-bridge demo
   handover-bridge run [--config FILE]
   handover-bridge check-config [--config FILE] [--print]
+  handover-bridge discord-invite [--config FILE]
   handover-bridge --version
 
 Every config key can be set by an environment variable HANDOVER__SECTION__KEY
@@ -114,6 +116,10 @@ fn main() -> ExitCode {
             }
         },
         "demo" => demo(),
+        "discord-invite" => match load(args.config.as_deref()) {
+            Err(code) => code,
+            Ok(config) => discord_invite(&config),
+        },
         "run" => match load(args.config.as_deref()) {
             Err(code) => code,
             Ok(config) => run(config),
@@ -123,6 +129,33 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Prints the bot invite URL for `[discord]`, then what each permission is for.
+fn discord_invite(config: &Config) -> ExitCode {
+    use handover_discord::setup;
+    let url = match setup::invite_url(&config.discord) {
+        Ok(url) => url,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    println!("{url}");
+    let mode = config.discord.mode;
+    println!(
+        "\nOpen it as someone with Manage Server on your server and pick the server.\nPermissions (mode = \"{mode}\"):"
+    );
+    for (_, name, why) in setup::permission_list(mode) {
+        println!("  {name}: {why}");
+    }
+    println!(
+        "Gateway intents (switch the privileged one on under Developer Portal → Bot → Privileged Gateway Intents):"
+    );
+    for (_, name, why) in setup::INTENTS {
+        println!("  {name}: {why}");
+    }
+    ExitCode::SUCCESS
 }
 
 /// Runs the whole flow against the built-in emulators and prints what each side saw.

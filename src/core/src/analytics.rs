@@ -1,5 +1,6 @@
 //! Handover analytics over a time window, computed from the handover records themselves
-//! (no counters that could drift). Definitions, for a window `[from, to)`:
+//! (no counters that could drift), through the [`FactTable`] index. Definitions, for a
+//! window `[from, to)`:
 //!
 //! - `total`: handovers requested in the window.
 //! - `pending`, `in_progress`: handovers in that status now (window ignored).
@@ -15,11 +16,14 @@
 //! the value at rank ⌈p·n⌉ (so the median of 1, 2, 3, 4 is 2).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::{Agent, Handover, Resolution, Status, Timestamp};
+use crate::{Handover, Resolution, Status, Timestamp};
+
+mod facts;
+
+pub use facts::{AgentKey, Fact, FactTable, NEVER, Names, Outcomes, Scope};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Spread {
@@ -75,32 +79,30 @@ pub struct Analytics {
     pub reasons: Vec<ReasonCount>,
 }
 
-/// The nearest-rank percentile of sorted `values`.
-pub fn percentile(sorted: &[Duration], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
+/// The nearest-rank percentile of `ms` (milliseconds, in any order; reordered), in
+/// seconds. Linear time: the element is selected, not the whole list sorted.
+fn select(ms: &mut [i64], p: f64) -> Option<f64> {
+    if ms.is_empty() {
         return None;
     }
-    let rank = (p * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted
-        .get(rank.min(sorted.len()) - 1)
-        .map(Duration::as_secs_f64)
+    let rank = (p * ms.len() as f64).ceil().max(1.0) as usize;
+    let (_, v, _) = ms.select_nth_unstable(rank.min(ms.len()) - 1);
+    Some(*v as f64 / 1000.0)
 }
 
-fn spread(mut v: Vec<Duration>) -> Spread {
-    v.sort();
+fn spread(mut ms: Vec<i64>) -> Spread {
     Spread {
-        median_s: percentile(&v, 0.5),
-        p90_s: percentile(&v, 0.9),
+        median_s: select(&mut ms, 0.5),
+        p90_s: select(&mut ms, 0.9),
     }
 }
 
 #[derive(Default)]
 struct AgentAcc {
-    agent: Option<Agent>,
     taken: u64,
     completed: u64,
-    first: Vec<Duration>,
-    resolution: Vec<Duration>,
+    first: Vec<i64>,
+    resolution: Vec<i64>,
     ratings: Vec<u8>,
 }
 
@@ -115,110 +117,122 @@ pub fn compute<'a>(
     from: Timestamp,
     to: Timestamp,
 ) -> Analytics {
-    let inside = |t: Option<Timestamp>| t.is_some_and(|t| t >= from && t < to);
-    let mut a = Analytics::default();
-    let (mut take, mut first, mut resolution, mut scores) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut agents: BTreeMap<(String, String), AgentAcc> = BTreeMap::new();
-    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    let mut table = FactTable::default();
     for h in handovers {
-        match h.status {
-            Status::Pending => a.pending += 1,
-            Status::InProgress => a.in_progress += 1,
-            Status::Completed => {}
-        }
-        if inside(Some(h.requested_at)) {
-            a.total += 1;
-            if let Some(r) = h.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-                *reasons.entry(r.to_owned()).or_default() += 1;
+        table.record(h);
+    }
+    table.compute(Scope::All, from, to)
+}
+
+impl FactTable {
+    /// The analytics of the handovers in `scope` for the window `[from, to)`.
+    pub fn compute(&self, scope: Scope<'_>, from: Timestamp, to: Timestamp) -> Analytics {
+        let inside = |t: i64| t != NEVER && t >= from.0 && t < to.0;
+        let mut a = Analytics::default();
+        let (mut take, mut first, mut resolution, mut scores) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut agents: Vec<AgentAcc> = Vec::new();
+        agents.resize_with(self.agents.list.len(), AgentAcc::default);
+        let mut reasons = vec![0u64; self.reasons.list.len()];
+        for f in self.scoped(&scope) {
+            match f.status {
+                Status::Pending => a.pending += 1,
+                Status::InProgress => a.in_progress += 1,
+                Status::Completed => {}
             }
-        }
-        let mut acc = h.assignee.as_ref().map(|ag| {
-            let e = agents
-                .entry((ag.platform.clone(), ag.id.clone()))
-                .or_default();
-            e.agent.get_or_insert_with(|| ag.clone());
-            e
-        });
-        if inside(h.taken_at) {
-            take.push(h.taken_at.unwrap_or_default().since(h.requested_at));
-            if let Some(e) = acc.as_deref_mut() {
-                e.taken += 1;
+            if inside(f.requested_at) {
+                a.total += 1;
+                if f.reason > 0 {
+                    reasons[f.reason as usize - 1] += 1;
+                }
             }
-        }
-        if inside(h.first_response_at) {
-            let d = h
-                .first_response_at
-                .unwrap_or_default()
-                .since(h.requested_at);
-            first.push(d);
-            if let Some(e) = acc.as_deref_mut() {
-                e.first.push(d);
+            let mut acc = (f.agent > 0).then(|| &mut agents[f.agent as usize - 1]);
+            if inside(f.taken_at) {
+                take.push(f.taken_at - f.requested_at);
+                if let Some(e) = acc.as_deref_mut() {
+                    e.taken += 1;
+                }
             }
-        }
-        if inside(h.ended_at) {
-            let d = h.ended_at.unwrap_or_default().since(h.requested_at);
-            resolution.push(d);
-            a.completed.total += 1;
-            match h.resolution {
-                Some(Resolution::ReturnedToAi) => a.completed.returned_to_ai += 1,
-                Some(Resolution::Closed) => a.completed.closed += 1,
-                Some(Resolution::Cancelled) => a.completed.cancelled += 1,
-                None => {}
+            if inside(f.first_response_at) {
+                let d = f.first_response_at - f.requested_at;
+                first.push(d);
+                if let Some(e) = acc.as_deref_mut() {
+                    e.first.push(d);
+                }
             }
-            if let Some(r) = &h.rating {
-                scores.push(r.score);
-            }
-            if let Some(e) = acc {
-                e.completed += 1;
-                e.resolution.push(d);
-                if let Some(r) = &h.rating {
-                    e.ratings.push(r.score);
+            if inside(f.ended_at) {
+                let d = f.ended_at - f.requested_at;
+                resolution.push(d);
+                a.completed.total += 1;
+                match f.resolution {
+                    Some(Resolution::ReturnedToAi) => a.completed.returned_to_ai += 1,
+                    Some(Resolution::Closed) => a.completed.closed += 1,
+                    Some(Resolution::Cancelled) => a.completed.cancelled += 1,
+                    None => {}
+                }
+                if f.rating > 0 {
+                    scores.push(f.rating);
+                }
+                if let Some(e) = acc {
+                    e.completed += 1;
+                    e.resolution.push(d);
+                    if f.rating > 0 {
+                        e.ratings.push(f.rating);
+                    }
                 }
             }
         }
-    }
-    a.time_to_take_over = spread(take);
-    a.first_response = spread(first);
-    a.resolution = spread(resolution);
-    a.rating.count = scores.len() as u64;
-    a.rating.average = average(&scores);
-    a.rating.distribution = (1..=5u8)
-        .map(|s| {
-            (
-                s.to_string(),
-                scores.iter().filter(|&&x| x == s).count() as u64,
-            )
-        })
-        .collect();
-    a.agents = agents
-        .into_values()
-        .filter(|e| e.taken > 0 || e.completed > 0 || !e.first.is_empty())
-        .filter_map(|mut e| {
-            let agent = e.agent.take()?;
-            e.first.sort();
-            e.resolution.sort();
-            Some(AgentFigures {
-                id: agent.id,
-                name: agent.name,
-                platform: agent.platform,
-                taken: e.taken,
-                completed: e.completed,
-                first_response_median_s: percentile(&e.first, 0.5),
-                resolution_median_s: percentile(&e.resolution, 0.5),
-                rating_average: average(&e.ratings),
-                rating_count: e.ratings.len() as u64,
+        a.time_to_take_over = spread(take);
+        a.first_response = spread(first);
+        a.resolution = spread(resolution);
+        a.rating.count = scores.len() as u64;
+        a.rating.average = average(&scores);
+        a.rating.distribution = (1..=5u8)
+            .map(|s| {
+                let n = scores.iter().filter(|&&x| x == s).count() as u64;
+                (s.to_string(), n)
             })
-        })
-        .collect();
-    let mut reasons: Vec<ReasonCount> = reasons
-        .into_iter()
-        .map(|(reason, count)| ReasonCount { reason, count })
-        .collect();
-    reasons.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.reason.cmp(&y.reason)));
-    reasons.truncate(10);
-    a.reasons = reasons;
-    a
+            .collect();
+        a.agents = self.agent_figures(agents);
+        let mut top: Vec<ReasonCount> = reasons
+            .into_iter()
+            .enumerate()
+            .filter(|(_, n)| *n > 0)
+            .map(|(i, count)| ReasonCount {
+                reason: self.reasons.list[i].clone(),
+                count,
+            })
+            .collect();
+        top.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.reason.cmp(&y.reason)));
+        top.truncate(10);
+        a.reasons = top;
+        a
+    }
+
+    /// The agents with something in the window, ordered by platform and id.
+    fn agent_figures(&self, agents: Vec<AgentAcc>) -> Vec<AgentFigures> {
+        let mut out: Vec<AgentFigures> = agents
+            .into_iter()
+            .enumerate()
+            .filter(|(_, e)| e.taken > 0 || e.completed > 0 || !e.first.is_empty())
+            .map(|(i, mut e)| {
+                let key = &self.agents.list[i];
+                AgentFigures {
+                    id: key.id.clone(),
+                    name: self.agent_names[i].clone(),
+                    platform: key.platform.clone(),
+                    taken: e.taken,
+                    completed: e.completed,
+                    first_response_median_s: select(&mut e.first, 0.5),
+                    resolution_median_s: select(&mut e.resolution, 0.5),
+                    rating_average: average(&e.ratings),
+                    rating_count: e.ratings.len() as u64,
+                }
+            })
+            .collect();
+        out.sort_by(|x, y| (&x.platform, &x.id).cmp(&(&y.platform, &y.id)));
+        out
+    }
 }
 
 #[cfg(test)]

@@ -69,6 +69,25 @@ pub trait Bridge: Send + Sync + 'static {
     /// Connected and able to perform effects.
     fn ready(&self) -> bool;
 
+    /// Whether a digest channel is configured for this bridge.
+    fn has_digest(&self) -> bool {
+        false
+    }
+
+    /// Posts a digest (its text and chart) to the digest channel; the returned text
+    /// names where it went.
+    fn post_digest<'a>(
+        &'a self,
+        _digest: &'a crate::digest::Digest,
+    ) -> BoxFuture<'a, Result<String, DeliveryError>> {
+        Box::pin(async { Err(DeliveryError::new("this bridge has no digest channel")) })
+    }
+
+    /// 429 answers the bridge waited out itself (not surfaced as delivery errors).
+    fn rate_limited(&self) -> u64 {
+        0
+    }
+
     /// HTTP endpoints the bridge serves on the API listener (e.g. Slack's Events API),
     /// as a path prefix and a router. Called once, when the daemon starts.
     fn http_routes(&self, _ctx: &HttpContext) -> Option<(&'static str, axum::Router)> {

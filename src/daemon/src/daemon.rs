@@ -86,6 +86,7 @@ pub fn policy(c: &Config) -> Policy {
 fn settings(c: &Config) -> Settings {
     let mut s = Settings {
         enabled_seed: c.handover.enabled,
+        digest_zone: Some(c.digest.zone),
         ..Settings::default()
     };
     let bridges = [
@@ -119,6 +120,14 @@ impl Daemon {
         let settings = settings(config);
         settings.seed(&store)?;
         store.flush().await?;
+
+        // The analytics index fills in the background; analytics wait for it.
+        let facts = store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = facts.facts_ready().await {
+                tracing::error!(error = %e, "Cannot build the analytics index.");
+            }
+        });
 
         let metrics = Arc::new(Metrics::default());
         let store_stop = CancellationToken::new();
@@ -235,10 +244,15 @@ impl Daemon {
             .filter_map(|b| b.http_routes(&http))
             .collect();
         let sources = CancellationToken::new();
-        let mut source_tasks = vec![tokio::spawn(scheduler::run(
-            engine.clone(),
-            sources.clone(),
-        ))];
+        let mut source_tasks = vec![
+            tokio::spawn(scheduler::run(engine.clone(), sources.clone())),
+            tokio::spawn(crate::digest::run(
+                engine.clone(),
+                Arc::new(opts.bridges.clone()),
+                config.digest.clone(),
+                sources.clone(),
+            )),
+        ];
         for b in &opts.bridges {
             let (b, ctx) = (
                 b.clone(),

@@ -4,13 +4,12 @@
 
 use std::time::Duration;
 
-use handover_core::analytics::compute;
 use handover_core::commands::{EndChoice, HandoverCommand, MemberRef, MembersCommand, USAGE};
 use handover_core::{Agent, EndMode, Handover, HandoverId, Rejection, Status, Timestamp};
 
 use crate::bridge::BoxFuture;
 use crate::engine::{Action, Engine, EngineError};
-use crate::store::{StoreError, Ticket};
+use crate::store::{StoreError, Ticket, Whose};
 
 /// The person running a command.
 #[derive(Clone, Debug)]
@@ -26,6 +25,11 @@ pub trait Names: Send + Sync {
     fn name<'a>(&'a self, id: &'a str) -> BoxFuture<'a, String>;
     fn mention(&self, member: &MemberRef) -> String {
         member.to_string()
+    }
+
+    /// The bridge, when it can post digests (for `/handover digest`).
+    fn digest_poster(&self) -> Option<&dyn crate::bridge::Bridge> {
+        None
     }
 }
 
@@ -128,11 +132,18 @@ pub async fn run(
             .to_owned()
         }
         HandoverCommand::Stats { window } => {
-            stats(engine, who, window.unwrap_or(DEFAULT_STATS_WINDOW))?
+            stats(engine, who, window.unwrap_or(DEFAULT_STATS_WINDOW)).await?
         }
-        HandoverCommand::Digest => {
-            "The weekly digest is not available in this version yet.".to_owned()
-        }
+        HandoverCommand::Digest => match names.digest_poster().filter(|b| b.has_digest()) {
+            None => "No digest channel is configured for this chat (`slack.digest_channel` or `discord.digest_channel_id`).".to_owned(),
+            Some(b) => {
+                let d = crate::digest::now(engine, who.bridge).await?;
+                match b.post_digest(&d).await {
+                    Ok(place) => format!("Posted the digest of the last 7 days to {place}."),
+                    Err(e) => format!("The digest could not be posted: {}", e.reason),
+                }
+            }
+        },
     };
     Ok(text)
 }
@@ -273,58 +284,12 @@ fn members(
     Ok((text, ticket))
 }
 
-fn stats(engine: &Engine, who: &Who, window: Duration) -> Result<String, StoreError> {
+async fn stats(engine: &Engine, who: &Who, window: Duration) -> Result<String, StoreError> {
     // [from, to) up to and including this millisecond.
     let to = engine.now().plus(Duration::from_millis(1));
     let from = Timestamp(to.0 - i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
-    let mut mine = Vec::new();
-    engine.store().for_each_handover(|h| {
-        if h.bridge == who.bridge {
-            mine.push(h);
-        }
-    })?;
-    let a = compute(&mine, from, to);
-    let secs = |s: Option<f64>| s.map_or("—".to_owned(), |s| format!("{:.0} min", s / 60.0));
+    let whose = Whose::Bridge(who.bridge.to_owned());
+    let a = engine.store().analytics(whose, from, to).await?;
     let days = window.as_secs() / 86_400;
-    let mut out = format!(
-        "Last {days} days: {} handovers · {} pending · {} in progress · {} completed ({} back to AI, {} closed, {} cancelled)\n\
-         Take-over median {} · first response median {} · resolution median {} (p90 {})\n\
-         Rating {} from {} ratings",
-        a.total,
-        a.pending,
-        a.in_progress,
-        a.completed.total,
-        a.completed.returned_to_ai,
-        a.completed.closed,
-        a.completed.cancelled,
-        secs(a.time_to_take_over.median_s),
-        secs(a.first_response.median_s),
-        secs(a.resolution.median_s),
-        secs(a.resolution.p90_s),
-        a.rating
-            .average
-            .map_or("—".to_owned(), |r| format!("{r:.1}/5")),
-        a.rating.count,
-    );
-    for ag in &a.agents {
-        out.push_str(&format!(
-            "\n{}: {} taken, {} completed, first response {}, rating {}",
-            ag.name,
-            ag.taken,
-            ag.completed,
-            secs(ag.first_response_median_s),
-            ag.rating_average
-                .map_or("—".to_owned(), |r| format!("{r:.1}")),
-        ));
-    }
-    if !a.reasons.is_empty() {
-        let top: Vec<String> = a
-            .reasons
-            .iter()
-            .take(5)
-            .map(|r| format!("{} ({})", r.reason, r.count))
-            .collect();
-        out.push_str(&format!("\nTop reasons: {}", top.join(", ")));
-    }
-    Ok(out)
+    Ok(crate::digest::stats_text(&format!("Last {days} days"), &a))
 }

@@ -40,7 +40,7 @@ impl Metrics {
     }
 
     /// The whole exposition, with handover gauges read from the store.
-    pub fn render(&self, store: &Store, bridges: &[(&str, bool)]) -> String {
+    pub fn render(&self, store: &Store, bridges: &[(&str, bool, u64)]) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, u64)]| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -135,13 +135,23 @@ impl Metrics {
         );
         let up: Vec<(String, u64)> = bridges
             .iter()
-            .map(|(b, ok)| (format!("{{bridge=\"{b}\"}}"), u64::from(*ok)))
+            .map(|(b, ok, _)| (format!("{{bridge=\"{b}\"}}"), u64::from(*ok)))
             .collect();
         metric(
             "handover_bridge_up",
             "gauge",
             "Whether each chat bridge is connected.",
             &up,
+        );
+        let waited: Vec<(String, u64)> = bridges
+            .iter()
+            .map(|(b, _, n)| (format!("{{bridge=\"{b}\"}}"), *n))
+            .collect();
+        metric(
+            "handover_bridge_rate_limited_total",
+            "counter",
+            "429 answers a chat bridge waited out within an effect.",
+            &waited,
         );
         out
     }

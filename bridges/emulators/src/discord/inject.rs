@@ -84,6 +84,18 @@ impl DiscordEmulator {
         channel: &str,
         content: &str,
     ) -> Result<String, EmulatorError> {
+        self.user_message_with(user, channel, content, Vec::new())
+            .await
+    }
+
+    /// [`Self::user_message`] with `attachments` (objects as Discord sends them).
+    pub(crate) async fn user_message_with(
+        &self,
+        user: &str,
+        channel: &str,
+        content: &str,
+        attachments: Vec<Value>,
+    ) -> Result<String, EmulatorError> {
         self.wait_session().await?;
         let event = {
             let mut st = self.inner.state();
@@ -102,6 +114,8 @@ impl DiscordEmulator {
                 body: &body,
                 webhook_id: None,
             });
+            let mut msg = msg;
+            msg["attachments"] = Value::Array(attachments);
             let msg = st.store_message(channel, msg);
             gateway_message(&st, &msg)
         };

@@ -18,6 +18,7 @@
 //! let answer = emu.slash_command(&alice, &general, "handover", json!([])).await?;
 //! ```
 
+mod files;
 mod gateway;
 mod inject;
 mod payloads;
@@ -49,6 +50,13 @@ pub struct DiscordEmulatorConfig {
     pub bot_token: String,
     /// `POST /channels/{id}/messages` per channel; `None` disables the limit.
     pub messages_per_channel: Option<RateLimit>,
+    /// `POST /webhooks/{id}/{token}` per webhook; `None` disables the limit.
+    pub webhook_executes: Option<RateLimit>,
+    /// Every bot-authenticated call (Discord's global limit, 50/s); a refusal is a
+    /// global 429. `None` disables it.
+    pub global: Option<RateLimit>,
+    /// How long an attachment URL works before it must be refreshed (Discord: 24 h).
+    pub attachment_url_ttl: Duration,
     /// The HELLO `heartbeat_interval`.
     pub heartbeat_interval: Duration,
     /// How long [`DiscordEmulator::slash_command`] and [`DiscordEmulator::click`] wait
@@ -64,6 +72,15 @@ impl Default for DiscordEmulatorConfig {
                 limit: 5,
                 window: Duration::from_secs(5),
             }),
+            webhook_executes: Some(RateLimit {
+                limit: 5,
+                window: Duration::from_secs(2),
+            }),
+            global: Some(RateLimit {
+                limit: 50,
+                window: Duration::from_secs(1),
+            }),
+            attachment_url_ttl: Duration::from_secs(24 * 3600),
             heartbeat_interval: Duration::from_millis(1000),
             ack_timeout: Duration::from_secs(10),
         }
@@ -181,6 +198,7 @@ impl DiscordEmulator {
         let app = Router::new()
             .route("/api/v10/{*rest}", any(rest::api))
             .route("/gateway", get(gateway::upgrade))
+            .route("/attachments/{channel}/{id}/{name}", get(files::download))
             .with_state(inner.clone());
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {

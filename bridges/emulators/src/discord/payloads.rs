@@ -165,7 +165,11 @@ pub(crate) fn message(p: &MessageParts<'_>) -> Value {
         "mention_everyone": false,
         "mentions": [],
         "mention_roles": [],
-        "attachments": [],
+        // Files the emulator stored for this message (see `files::uploads`).
+        "attachments": body["attachments"]
+            .as_array()
+            .map(|a| a.iter().filter(|x| x["url"].is_string()).cloned().collect::<Vec<_>>())
+            .unwrap_or_default(),
         "embeds": embeds,
         "components": body.get("components").cloned().unwrap_or(json!([])),
         "pinned": false,

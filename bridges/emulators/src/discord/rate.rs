@@ -29,6 +29,8 @@ pub(crate) struct Verdict {
     /// Seconds until the window resets.
     pub(crate) reset_after: f64,
     pub(crate) bucket: String,
+    /// Refused by the bot-wide limit rather than a route's.
+    pub(crate) global: bool,
 }
 
 impl Window {
@@ -59,6 +61,7 @@ impl Window {
             remaining: rl.limit.saturating_sub(self.used),
             reset_after: (reset_after * 1000.0).ceil() / 1000.0,
             bucket: bucket.to_string(),
+            global: false,
         }
     }
 }
@@ -69,7 +72,7 @@ impl Verdict {
         json!({
             "message": "You are being rate limited.",
             "retry_after": self.reset_after,
-            "global": false,
+            "global": self.global,
         })
     }
 
@@ -92,7 +95,11 @@ impl Verdict {
                 "retry-after",
                 format!("{}", self.reset_after.ceil().max(1.0)),
             );
-            set("x-ratelimit-scope", "user".to_string());
+            let scope = if self.global { "global" } else { "user" };
+            set("x-ratelimit-scope", scope.to_string());
+            if self.global {
+                set("x-ratelimit-global", "true".to_string());
+            }
         }
     }
 }

@@ -105,7 +105,20 @@ pub(crate) async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (mut body, uploads) = match super::files::boundary(content_type) {
+        Some(b) => super::files::multipart(&b, &body),
+        None => (
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+            Vec::new(),
+        ),
+    };
+    if !uploads.is_empty() {
+        body["attachments"] = super::files::store_uploads(&inner, uploads);
+    }
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let query = uri.query().map(str::to_string);
     let (route, public) = route_of(&segs);
@@ -195,25 +208,42 @@ fn route_of(segs: &[&str]) -> (String, bool) {
 }
 
 /// Counts the call against its bucket, if its route has one.
+/// The route's verdict, or the global one when the bot-wide limit refuses.
 fn rate_check(inner: &Inner, st: &mut Guild, method: &str, segs: &[&str]) -> Option<Verdict> {
-    let rl = inner.config.messages_per_channel?;
-    let ["channels", channel, "messages"] = segs else {
-        return None;
-    };
-    if method != "POST" {
-        return None;
-    }
     let now = Instant::now();
-    let key = format!("messages:{channel}");
-    let bucket = format!("emu-messages-{channel}");
-    let w = st.windows.entry(key).or_insert_with(|| Window::new(now));
-    Some(w.take(now, rl, &bucket))
+    if let Some(rl) = inner.config.global {
+        let w = st
+            .windows
+            .entry("global".to_owned())
+            .or_insert_with(|| Window::new(now));
+        let mut v = w.take(now, rl, "global");
+        if !v.allowed {
+            v.global = true;
+            return Some(v);
+        }
+    }
+    let (rl, key) = match (method, segs) {
+        ("POST", ["channels", channel, "messages"]) => (
+            inner.config.messages_per_channel?,
+            format!("messages-{channel}"),
+        ),
+        ("POST", ["webhooks", id, _token]) => {
+            (inner.config.webhook_executes?, format!("webhook-{id}"))
+        }
+        _ => return None,
+    };
+    let w = st
+        .windows
+        .entry(key.clone())
+        .or_insert_with(|| Window::new(now));
+    Some(w.take(now, rl, &format!("emu-{key}")))
 }
 
 fn handle(st: &mut Guild, ctx: &Ctx<'_>, method: &str, segs: &[&str]) -> Outcome {
     let gw = ctx.inner.gateway_url();
     match (method, segs) {
         ("GET", ["gateway"]) => Outcome::ok(json!({"url": gw})),
+        ("POST", ["attachments", "refresh-urls"]) => super::files::refresh(ctx.inner, st, ctx.body),
         ("GET", ["gateway", "bot"]) => Outcome::ok(json!({
             "url": gw,
             "shards": 1,

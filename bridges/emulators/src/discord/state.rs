@@ -103,6 +103,8 @@ pub(crate) struct State {
     pub(crate) calls: Vec<Call>,
     pub(crate) windows: HashMap<String, Window>,
     pub(crate) rate_limited: u64,
+    pub(crate) files: HashMap<String, super::files::StoredFile>,
+    pub(crate) downloads: u64,
     counter: u64,
 }
 
@@ -142,6 +144,8 @@ impl State {
             calls: Vec::new(),
             windows: HashMap::new(),
             rate_limited: 0,
+            files: HashMap::new(),
+            downloads: 0,
             counter: 1_000_000_000_000_001_000,
         }
     }

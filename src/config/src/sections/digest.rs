@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono_tz::Tz;
+
 use crate::raw::RawDigest;
 use crate::validate::{Errors, quote};
 
@@ -13,8 +15,10 @@ pub struct DigestConfig {
     pub enabled: bool,
     /// Default Monday 09:00.
     pub schedule: Schedule,
-    /// IANA time zone name; default "UTC". Only its shape is checked for now.
+    /// IANA time zone name; default "UTC".
     pub timezone: String,
+    /// `timezone`, resolved from the IANA database built into the binary.
+    pub zone: Tz,
 }
 
 /// A weekly point in time: day and 24h clock time.
@@ -147,28 +151,12 @@ fn full_name(w: Weekday) -> &'static str {
     }
 }
 
-/// "UTC", or Area/Location (up to three parts) like "Europe/Berlin" or
-/// "America/Argentina/Buenos_Aires".
-fn timezone_shape(tz: &str) -> bool {
-    if tz == "UTC" {
-        return true;
-    }
-    let parts: Vec<&str> = tz.split('/').collect();
-    (2..=3).contains(&parts.len())
-        && parts.iter().all(|p| {
-            p.len() <= 32
-                && p.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
-        })
-}
-
 pub(crate) fn validate(raw: &RawDigest, e: &mut Errors) -> DigestConfig {
     let schedule = raw.schedule.parse().unwrap_or_else(|message| {
         e.push("digest.schedule", message);
         Schedule::default()
     });
-    if !timezone_shape(&raw.timezone) {
+    let zone = raw.timezone.parse::<Tz>().unwrap_or_else(|_| {
         e.push(
             "digest.timezone",
             format!(
@@ -176,10 +164,12 @@ pub(crate) fn validate(raw: &RawDigest, e: &mut Errors) -> DigestConfig {
                 quote(&raw.timezone)
             ),
         );
-    }
+        Tz::UTC
+    });
     DigestConfig {
         enabled: raw.enabled,
         schedule,
         timezone: raw.timezone.clone(),
+        zone,
     }
 }

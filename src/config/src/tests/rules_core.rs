@@ -245,6 +245,9 @@ fn digest_rules() {
         "europe/berlin",
         "A/B/C/D",
         "Europe/Ber lin",
+        // The right shape, but no such zone in the IANA database.
+        "Mars/Olympus_Mons",
+        "Europe/Atlantis",
     ] {
         rejects(
             &format!("[digest]\ntimezone = \"{bad}\"\n"),

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::{EndUser, HandoverId, Priority, Rating};
+use crate::{Agent, EndUser, HandoverId, Priority, Rating};
 
 const MIN: i64 = 60_000;
 
@@ -207,17 +207,101 @@ fn an_empty_window_has_nulls_not_zeros_for_averages() {
 
 #[test]
 fn nearest_rank_percentiles() {
-    let d = |v: &[u64]| {
-        v.iter()
-            .map(|&s| Duration::from_secs(s))
-            .collect::<Vec<_>>()
+    // Seconds as milliseconds, deliberately out of order.
+    let d = |v: &[i64]| {
+        let mut ms: Vec<i64> = v.iter().rev().map(|s| s * 1000).collect();
+        (select(&mut ms, 0.5), select(&mut ms, 0.9))
     };
-    assert_eq!(percentile(&d(&[1, 2, 3, 4]), 0.5), Some(2.0));
-    assert_eq!(percentile(&d(&[1, 2, 3, 4, 5]), 0.5), Some(3.0));
-    assert_eq!(
-        percentile(&d(&(1..=10).collect::<Vec<_>>()), 0.9),
-        Some(9.0)
+    assert_eq!(d(&[1, 2, 3, 4]).0, Some(2.0));
+    assert_eq!(d(&[1, 2, 3, 4, 5]).0, Some(3.0));
+    assert_eq!(d(&(1..=10).collect::<Vec<_>>()).1, Some(9.0));
+    assert_eq!(d(&[7]), (Some(7.0), Some(7.0)));
+    assert_eq!(d(&[]), (None, None));
+}
+
+#[test]
+fn the_table_keeps_one_fact_per_handover_and_filters_by_scope() {
+    let mut t = FactTable::default();
+    t.record(&h(1, 0, None, None, None, None, "refund"));
+    // The same handover later: replaced, not counted twice.
+    let done = h(
+        1,
+        0,
+        Some((5, "ann")),
+        Some(6),
+        Some((10, Resolution::Closed)),
+        Some(4),
+        "refund",
     );
-    assert_eq!(percentile(&d(&[7]), 0.9), Some(7.0));
-    assert_eq!(percentile(&[], 0.5), None);
+    t.record(&done);
+    let mut other = h(2, 1, None, None, None, None, "login");
+    other.platform = "app".into();
+    other.bridge = "discord".into();
+    t.record(&other);
+    // An older state read while building the table does not overwrite a newer one.
+    t.record_if_absent(&h(1, 0, None, None, None, None, "refund"));
+    assert_eq!(t.len(), 2);
+
+    let window = (Timestamp(0), Timestamp(60 * MIN));
+    let all = t.compute(Scope::All, window.0, window.1);
+    assert_eq!((all.total, all.pending, all.completed.closed), (2, 1, 1));
+    assert_eq!(all.rating.count, 1);
+    let web = t.compute(Scope::Platform("web"), window.0, window.1);
+    assert_eq!((web.total, web.pending, web.agents.len()), (1, 0, 1));
+    assert_eq!(web.agents[0].name, "ANN");
+    let discord = t.compute(Scope::Bridge("discord"), window.0, window.1);
+    assert_eq!((discord.total, discord.pending), (1, 1));
+    assert_eq!(discord.reasons[0].reason, "login");
+    let nobody = t.compute(Scope::Platform("unknown"), window.0, window.1);
+    assert_eq!((nobody.total, nobody.pending), (0, 0));
+}
+
+#[test]
+fn outcomes_are_counted_by_the_day_of_the_request() {
+    let mut t = FactTable::default();
+    let day = 24 * 60;
+    t.record(&h(
+        1,
+        10,
+        None,
+        None,
+        Some((20, Resolution::Closed)),
+        None,
+        "a",
+    ));
+    t.record(&h(
+        2,
+        day + 5,
+        None,
+        None,
+        Some((day + 9, Resolution::ReturnedToAi)),
+        None,
+        "a",
+    ));
+    t.record(&h(
+        3,
+        day + 6,
+        Some((day + 7, "ann")),
+        None,
+        None,
+        None,
+        "a",
+    ));
+    t.record(&h(4, 3 * day, None, None, None, None, "a"));
+    let bounds = [0, day * MIN, 2 * day * MIN];
+    let o = t.outcomes(Scope::All, &bounds);
+    assert_eq!(
+        o,
+        vec![
+            Outcomes {
+                closed: 1,
+                ..Outcomes::default()
+            },
+            Outcomes {
+                returned_to_ai: 1,
+                open: 1,
+                ..Outcomes::default()
+            },
+        ]
+    );
 }

@@ -24,6 +24,8 @@ pub struct Settings {
     pub members_seed: HashMap<String, Vec<String>>,
     /// Admins per bridge (config only).
     pub admins: HashMap<String, HashSet<String>>,
+    /// `[digest] timezone` (UTC when `None`), for digests asked for with a command.
+    pub digest_zone: Option<chrono_tz::Tz>,
 }
 
 /// A person's rights on one bridge.

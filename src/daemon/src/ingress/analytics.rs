@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use handover_core::analytics::compute;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -10,6 +9,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::Caller;
 use crate::clock::{parse_rfc3339, rfc3339};
+use crate::store::Whose;
 
 const DEFAULT_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 
@@ -38,13 +38,8 @@ pub async fn analytics(
     if from >= to {
         return Err(ApiError::invalid("from", "earlier than to"));
     }
-    let mut mine = Vec::new();
-    s.engine.store().for_each_handover(|h| {
-        if h.platform == p.id {
-            mine.push(h);
-        }
-    })?;
-    let a = compute(&mine, from, to);
+    let whose = Whose::Platform(p.id.clone());
+    let a = s.engine.store().analytics(whose, from, to).await?;
     let mut body = serde_json::to_value(&a).map_err(|e| ApiError::unavailable(e.to_string()))?;
     if let Some(obj) = body.as_object_mut() {
         obj.insert("from".into(), json!(rfc3339(from)));

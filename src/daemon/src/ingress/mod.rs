@@ -107,7 +107,11 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    let bridges: Vec<(&str, bool)> = s.bridges.iter().map(|b| (b.name(), b.ready())).collect();
+    let bridges: Vec<(&str, bool, u64)> = s
+        .bridges
+        .iter()
+        .map(|b| (b.name(), b.ready(), b.rate_limited()))
+        .collect();
     let text = s.metrics.render(s.engine.store(), &bridges);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -6,6 +6,7 @@
 //! when the group-commit flusher has flushed past it ([`Store::durable`]).
 
 mod durability;
+mod facts;
 pub mod keys;
 mod outbox;
 mod read;
@@ -25,6 +26,7 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 pub use durability::Ticket;
+pub use facts::Whose;
 pub use outbox::{OutboxEntry, OutboxItem};
 
 /// A file a bridge serves to the AI platform under an unguessable, expiring URL (a
@@ -102,6 +104,7 @@ struct Inner {
     db: sled::Db,
     t: Trees,
     durability: Arc<Durability>,
+    facts: facts::Facts,
     _lock: File,
 }
 
@@ -172,6 +175,7 @@ impl Store {
                 db,
                 t,
                 durability,
+                facts: facts::Facts::default(),
                 _lock: lock,
             }),
         })

@@ -78,7 +78,12 @@ impl Store {
             },
         );
         match result {
-            Ok(()) => Ok(self.inner.durability.issue()),
+            Ok(()) => {
+                self.inner
+                    .facts
+                    .record(steps.iter().filter_map(|w| w.after));
+                Ok(self.inner.durability.issue())
+            }
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(e.into()),
         }
