@@ -447,6 +447,14 @@ async fn a_webhook_429_is_retried_after_its_retry_after() {
         2,
         "one refused try, one delivery: {first:?}"
     );
+    let m = t.api.raw("GET", "/metrics", None, vec![]).await.text;
+    for counted in [
+        "handover_remote_rate_limited_total 1",
+        "handover_delivery_failures_total 1",
+        "handover_delivery_retries_total 1",
+    ] {
+        assert!(m.contains(counted), "{counted} in {m}");
+    }
     t.stop().await;
 }
 

@@ -68,7 +68,8 @@ async fn channels_overwrites_and_the_category_limit() {
         // Fifty-odd calls in a row: the global limit is not what this test is about.
         global: None,
         ..DiscordEmulatorConfig::default()
-    }).await;
+    })
+    .await;
     let path = format!("/guilds/{}/channels", DiscordEmulator::GUILD_ID);
     let body = json!({
         "name": "ho-alice",

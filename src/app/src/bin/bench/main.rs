@@ -9,9 +9,12 @@
 //! - `slack-ratelimit [--conversations N] [--messages-per-conversation N]`: many
 //!   conversations on one handover channel under Slack's ~1 post/s per channel limit;
 //!   fails when a message is lost, duplicated or reordered.
+//! - `analytics [--handovers N] [--days N] [--queries N]`: `GET /v1/analytics` for a
+//!   30-day window over a store of N handovers, after a restart.
 
 #![forbid(unsafe_code)]
 
+mod analytics;
 mod common;
 mod ingest;
 mod slack;
@@ -23,7 +26,8 @@ use anyhow::{Context as _, bail};
 const USAGE: &str = "usage:
   handover-bench ingest [--clients N] [--messages N] [--conversations N]
   handover-bench slack-relay [--conversations N] [--messages N] [--rate N]
-  handover-bench slack-ratelimit [--conversations N] [--messages-per-conversation N]";
+  handover-bench slack-ratelimit [--conversations N] [--messages-per-conversation N]
+  handover-bench analytics [--handovers N] [--days N] [--queries N]";
 
 /// `--flag N` pairs; only the `known` flags are accepted, every value is at least 1.
 struct Flags(HashMap<String, usize>);
@@ -78,6 +82,15 @@ async fn main() -> anyhow::Result<()> {
             slack::ratelimit(slack::RateLimitArgs {
                 conversations: f.get("--conversations", 10),
                 per_conversation: f.get("--messages-per-conversation", 3),
+            })
+            .await
+        }
+        "analytics" => {
+            let f = Flags::parse(it, &["--handovers", "--days", "--queries"])?;
+            analytics::run(analytics::Args {
+                handovers: f.get("--handovers", 1_000_000),
+                days: f.get("--days", 60),
+                queries: f.get("--queries", 20),
             })
             .await
         }
