@@ -5,6 +5,7 @@ mod api;
 mod digest;
 mod discord_modes;
 mod lifecycle;
+mod model;
 mod process;
 mod slack;
 mod support;

@@ -216,6 +216,9 @@ pub fn split(text: &str, max: usize) -> Vec<String> {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use handover_core::Timestamp;

@@ -398,4 +398,6 @@ pub fn strip_bot_mention<'a>(text: &'a str, bot_user_id: &str) -> &'a str {
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;

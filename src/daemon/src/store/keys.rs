@@ -119,4 +119,52 @@ mod tests {
         assert!(due_key(Timestamp(5), HandoverId(9)) < due_key(Timestamp(6), HandoverId(1)));
         assert_eq!(location_key("slack", "C1", None), b"slack\0C1\0".to_vec());
     }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Parts as ingress lets them through: any text without NUL.
+        fn part() -> impl Strategy<Value = String> {
+            "[^\\x00]{0,12}"
+        }
+
+        proptest! {
+            #[test]
+            fn id_and_time_keys_sort_like_their_values(a: u64, b: u64, x: i64, y: i64) {
+                prop_assert_eq!(id_key(HandoverId(a)).cmp(&id_key(HandoverId(b))), a.cmp(&b));
+                prop_assert_eq!(time_key(Timestamp(x)).cmp(&time_key(Timestamp(y))), x.cmp(&y));
+                prop_assert_eq!(id_from(&id_key(HandoverId(a))), Some(HandoverId(a)));
+                prop_assert_eq!(time_from(&time_key(Timestamp(x))), Some(Timestamp(x)));
+            }
+
+            #[test]
+            fn composite_keys_sort_by_their_first_part_then_the_next(
+                (i, j) in (any::<u64>(), any::<u64>()),
+                (s, t) in (any::<u64>(), any::<u64>()),
+                (d, e) in (any::<i64>(), any::<i64>()),
+            ) {
+                let (a, b) = (HandoverId(i), HandoverId(j));
+                prop_assert_eq!(
+                    transcript_key(a, s).cmp(&transcript_key(b, t)),
+                    (i, s).cmp(&(j, t))
+                );
+                prop_assert_eq!(
+                    due_key(Timestamp(d), a).cmp(&due_key(Timestamp(e), b)),
+                    (d, i).cmp(&(e, j))
+                );
+            }
+
+            #[test]
+            fn joined_keys_are_equal_only_for_equal_parts(
+                p in prop::collection::vec(part(), 1..4),
+                q in prop::collection::vec(part(), 1..4),
+            ) {
+                let pk: Vec<&str> = p.iter().map(String::as_str).collect();
+                let qk: Vec<&str> = q.iter().map(String::as_str).collect();
+                prop_assert_eq!(joined(&pk) == joined(&qk), p == q);
+            }
+        }
+    }
 }
