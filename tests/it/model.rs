@@ -40,6 +40,8 @@ fn op() -> impl Strategy<Value = Op> {
 struct Seen {
     /// Per handover, the distinct user message ids accepted into it.
     user_messages: BTreeMap<String, BTreeSet<String>>,
+    /// Every user message id accepted into a handover so far.
+    message_ids: BTreeSet<String>,
     taken: usize,
     agent_messages: usize,
     ended: usize,
@@ -73,7 +75,11 @@ async fn apply(t: &TestDaemon, op: &Op, seen: &mut Seen) {
                 )
                 .await;
             assert_eq!(r.status, 200, "{}", r.text);
-            if let Some(h) = r.body["handover_id"].as_str() {
+            // A repeated id is the platform's retry: ignored, even by a later handover
+            // of the same conversation (ids are remembered per conversation).
+            let with_handover = r.body["handover_id"].as_str();
+            let first = with_handover.is_some() && seen.message_ids.insert(id.clone());
+            if let Some(h) = with_handover.filter(|_| first) {
                 seen.user_messages
                     .entry(h.to_owned())
                     .or_default()

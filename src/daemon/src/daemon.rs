@@ -25,7 +25,7 @@ use crate::scheduler;
 use crate::store::Store;
 
 /// How much memory sled may use for its page cache.
-const CACHE_BYTES: u64 = 32 << 20;
+const CACHE_BYTES: u64 = 16 << 20;
 
 /// Retry policy of chat-bridge effects (their own rate limits come from the bridge).
 const BRIDGE_RETRY: RetryPolicy = RetryPolicy {

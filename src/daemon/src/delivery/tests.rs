@@ -1,6 +1,9 @@
 //! Dispatcher tests with a recording sink and a real store.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
 
 use handover_core::{BridgeEffect, HandoverId, Timestamp};
 
@@ -75,7 +78,7 @@ impl Sink for Recorder {
     }
 }
 
-fn entry(store: &Store, lane: &str) -> OutboxEntry {
+pub(super) fn entry(store: &Store, lane: &str) -> OutboxEntry {
     OutboxEntry {
         seq: store.next_seq().expect("seq"),
         sink: "test".into(),
@@ -86,17 +89,17 @@ fn entry(store: &Store, lane: &str) -> OutboxEntry {
     }
 }
 
-struct Harness {
-    store: Store,
-    tx: mpsc::UnboundedSender<(Vec<OutboxEntry>, Ticket)>,
+pub(super) struct Harness {
+    pub(super) store: Store,
+    pub(super) tx: mpsc::UnboundedSender<(Vec<OutboxEntry>, Ticket)>,
     reports: mpsc::UnboundedReceiver<Report>,
-    cancel: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
+    pub(super) cancel: CancellationToken,
+    pub(super) task: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
 
-fn harness(
-    sink: Arc<Recorder>,
+pub(super) fn harness(
+    sink: Arc<dyn Sink>,
     clock: ManualClock,
     stored: Vec<OutboxEntry>,
     dir: tempfile::TempDir,
@@ -126,13 +129,13 @@ fn harness(
     }
 }
 
-fn new_store() -> (tempfile::TempDir, Store) {
+pub(super) fn new_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path(), 8 << 20).expect("open");
     (dir, store)
 }
 
-async fn wait_until(mut ok: impl FnMut() -> bool) {
+pub(super) async fn wait_until(mut ok: impl FnMut() -> bool) {
     for _ in 0..500 {
         if ok() {
             return;

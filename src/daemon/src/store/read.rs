@@ -166,6 +166,15 @@ impl Store {
             .collect()
     }
 
+    /// One outbox entry, when it is still there.
+    pub fn outbox_entry(&self, seq: u64) -> Result<Option<OutboxEntry>, StoreError> {
+        let k = seq.to_be_bytes();
+        match self.inner.t.outbox_entry.get(k)? {
+            Some(v) => Ok(Some(decode("outbox_entry", &k, &v)?)),
+            None => Ok(None),
+        }
+    }
+
     pub fn outbox_len(&self) -> usize {
         self.inner.t.outbox_entry.len()
     }

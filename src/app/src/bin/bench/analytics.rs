@@ -96,10 +96,17 @@ fn handover(i: u64, n: u64, now: i64, span_ms: i64) -> Handover {
     }
 }
 
-async fn fill(dir: &std::path::Path, a: &Args, now: i64) -> anyhow::Result<()> {
+/// Writes `handovers` handovers spread over the `days` before `now` into a store in
+/// `dir`, then closes it.
+pub async fn fill(
+    dir: &std::path::Path,
+    handovers: usize,
+    days: usize,
+    now: i64,
+) -> anyhow::Result<()> {
     let store = Store::open(dir, 64 << 20)?;
-    let n = a.handovers as u64;
-    let span = a.days as i64 * 86_400_000;
+    let n = handovers as u64;
+    let span = days as i64 * 86_400_000;
     let started = Instant::now();
     let mut batch = Vec::with_capacity(1000);
     for i in 0..n {
@@ -118,8 +125,7 @@ async fn fill(dir: &std::path::Path, a: &Args, now: i64) -> anyhow::Result<()> {
     }
     store.flush().await?;
     println!(
-        "filled the store with {n} handovers over {} days in {:.1} s",
-        a.days,
+        "filled the store with {n} handovers over {days} days in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -139,7 +145,7 @@ fn rss_mib() -> f64 {
 pub async fn run(a: Args) -> anyhow::Result<()> {
     let dir = common::temp_dir("analytics")?;
     let now = SystemClock.now().0;
-    fill(&dir, &a, now).await?;
+    fill(&dir, a.handovers, a.days, now).await?;
     let hook = common::receiver().await?;
     let toml = format!(
         r#"data_dir = "{dir}"

@@ -11,11 +11,16 @@
 //!   fails when a message is lost, duplicated or reordered.
 //! - `analytics [--handovers N] [--days N] [--queries N]`: `GET /v1/analytics` for a
 //!   30-day window over a store of N handovers, after a restart.
+//! - `memory [--open N] [--messages N]`: the RSS of `handover-bridge run` holding N open
+//!   handovers.
+//! - `startup [--handovers N] [--runs N]`: how fast `handover-bridge run` starts on a
+//!   store of N handovers.
 
 #![forbid(unsafe_code)]
 
 mod analytics;
 mod common;
+mod footprint;
 mod ingest;
 mod slack;
 
@@ -27,7 +32,9 @@ const USAGE: &str = "usage:
   handover-bench ingest [--clients N] [--messages N] [--conversations N]
   handover-bench slack-relay [--conversations N] [--messages N] [--rate N]
   handover-bench slack-ratelimit [--conversations N] [--messages-per-conversation N]
-  handover-bench analytics [--handovers N] [--days N] [--queries N]";
+  handover-bench analytics [--handovers N] [--days N] [--queries N]
+  handover-bench memory [--open N] [--messages N]
+  handover-bench startup [--handovers N] [--runs N]";
 
 /// `--flag N` pairs; only the `known` flags are accepted, every value is at least 1.
 struct Flags(HashMap<String, usize>);
@@ -91,6 +98,22 @@ async fn main() -> anyhow::Result<()> {
                 handovers: f.get("--handovers", 1_000_000),
                 days: f.get("--days", 60),
                 queries: f.get("--queries", 20),
+            })
+            .await
+        }
+        "memory" => {
+            let f = Flags::parse(it, &["--open", "--messages"])?;
+            footprint::memory(footprint::MemoryArgs {
+                open: f.get("--open", 10_000),
+                messages: f.get("--messages", 3),
+            })
+            .await
+        }
+        "startup" => {
+            let f = Flags::parse(it, &["--handovers", "--runs"])?;
+            footprint::startup(footprint::StartupArgs {
+                handovers: f.get("--handovers", 100_000),
+                runs: f.get("--runs", 5),
             })
             .await
         }
