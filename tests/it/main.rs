@@ -3,7 +3,11 @@
 
 mod api;
 mod digest;
+mod discord;
+mod discord_gateway;
+mod discord_limits;
 mod discord_modes;
+mod discord_support;
 mod lifecycle;
 mod model;
 mod process;

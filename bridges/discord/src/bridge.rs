@@ -13,7 +13,7 @@ use handover_daemon::bridge::{
 use handover_daemon::desk::Names;
 use handover_daemon::digest::Digest;
 use handover_daemon::engine::Engine;
-use serenity::all::{ClientBuilder, Http, HttpBuilder, UserId};
+use serenity::all::{ClientBuilder, ConnectionStage, Http, HttpBuilder, ShardManager, UserId};
 
 use crate::calls::RelayHook;
 use crate::ids;
@@ -113,6 +113,8 @@ impl DiscordBridge {
             {
                 Ok(mut client) => {
                     let shards = client.shard_manager.clone();
+                    let watcher = tokio::spawn(watch(shards.clone(), self.clone()));
+                    let _stop_watching = AbortOnDrop(watcher);
                     tokio::select! {
                         r = client.start() => {
                             if let Err(e) = r {
@@ -134,6 +136,37 @@ impl DiscordBridge {
                 () = ctx.cancel.cancelled() => return,
             }
             delay = (delay * 2).min(Duration::from_secs(300));
+        }
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Keeps readiness in line with the shard runners: ready while every runner is
+/// connected. A quick RESUME inside a runner does not show here; a connection that
+/// stays down does, since serenity then replaces the runner and there is none until
+/// the new one has connected.
+async fn watch(shards: Arc<ShardManager>, bridge: DiscordBridge) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tick.tick().await;
+        let up = {
+            let runners = shards.runners.lock().await;
+            !runners.is_empty()
+                && runners
+                    .values()
+                    .all(|r| r.stage == ConnectionStage::Connected)
+        };
+        // READY sets it first (after registering the commands); this only follows.
+        if !up || bridge.inner.bot_user.get().is_some() {
+            bridge.inner.connected.store(up, Ordering::SeqCst);
         }
     }
 }

@@ -12,10 +12,10 @@ use handover_core::{Agent, EndMode, HandoverId, commands};
 use handover_daemon::desk::{self, Who, answer_error};
 use handover_daemon::engine::{Action, Engine};
 use serenity::all::{
-    CommandInteraction, CommandOptionType, ComponentInteraction, Context, CreateAllowedMentions,
-    CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CommandInteraction, CommandOptionType, ComponentInteraction, ConnectionStage, Context,
+    CreateAllowedMentions, CreateCommand, CreateCommandOption, CreateInteractionResponse,
     CreateInteractionResponseMessage, CreateMessage, EventHandler, GuildId, Interaction, Message,
-    Ready, User,
+    Ready, ResumedEvent, ShardStageUpdateEvent, User,
 };
 
 use crate::bridge::snowflake;
@@ -60,6 +60,21 @@ impl EventHandler for Handler {
         }
         self.bridge.inner.connected.store(true, Ordering::SeqCst);
         tracing::info!("Discord bridge connected.");
+    }
+
+    /// Not ready while the gateway reconnects; ready again once it is connected
+    /// (after a RESUME as after a new IDENTIFY).
+    async fn shard_stage_update(&self, _ctx: Context, e: ShardStageUpdateEvent) {
+        let up = e.new == ConnectionStage::Connected;
+        self.bridge.inner.connected.store(up, Ordering::SeqCst);
+        if !up {
+            tracing::info!(stage = %e.new, "Discord gateway reconnecting.");
+        }
+    }
+
+    async fn resume(&self, _ctx: Context, _: ResumedEvent) {
+        self.bridge.inner.connected.store(true, Ordering::SeqCst);
+        tracing::info!("Discord gateway resumed.");
     }
 
     async fn message(&self, ctx: Context, m: Message) {

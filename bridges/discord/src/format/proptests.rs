@@ -49,7 +49,8 @@ proptest! {
         }
         let kept: usize = parts.iter().map(|p| p.chars().count()).sum();
         let dropped = t.chars().count() - kept;
-        prop_assert!(dropped < parts.len().max(1));
+        // At most one newline per break (a cut right before a newline drops it too).
+        prop_assert!(dropped <= parts.len());
         prop_assert_eq!(parts.concat().replace('\n', ""), t.replace('\n', ""));
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
@@ -83,6 +83,8 @@ pub(crate) struct Gateway {
     resumes: AtomicU64,
     /// Whether heartbeats are ACKed (off: a zombie connection).
     pub(crate) ack_heartbeats: AtomicBool,
+    /// While set, new connections are refused (503), as during an outage.
+    pub(crate) refusing: AtomicBool,
     /// Every IDENTIFY `d`, with the token replaced by `"<redacted>"`.
     pub(crate) identify_payloads: Mutex<Vec<Value>>,
 }
@@ -95,6 +97,7 @@ impl Gateway {
             identifies: AtomicU64::new(0),
             resumes: AtomicU64::new(0),
             ack_heartbeats: AtomicBool::new(true),
+            refusing: AtomicBool::new(false),
             identify_payloads: Mutex::new(Vec::new()),
         }
     }
@@ -230,6 +233,9 @@ impl Gateway {
 }
 
 pub(crate) async fn upgrade(State(inner): State<Arc<Inner>>, ws: WebSocketUpgrade) -> Response {
+    if inner.gateway.refusing.load(Ordering::Relaxed) {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     ws.on_upgrade(move |socket| run(inner, socket))
 }
 

@@ -32,6 +32,7 @@ mod state;
 mod tests;
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -335,5 +336,16 @@ impl DiscordEmulator {
     /// Drops every gateway connection without a close frame.
     pub fn drop_connection(&self) {
         self.inner.gateway.drop_all();
+    }
+
+    /// An outage: drops every gateway connection and refuses new ones (503) until
+    /// [`DiscordEmulator::end_outage`].
+    pub fn start_outage(&self) {
+        self.inner.gateway.refusing.store(true, Ordering::Relaxed);
+        self.inner.gateway.drop_all();
+    }
+
+    pub fn end_outage(&self) {
+        self.inner.gateway.refusing.store(false, Ordering::Relaxed);
     }
 }
