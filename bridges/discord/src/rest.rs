@@ -136,7 +136,11 @@ impl Rest {
             authorization: format!("Bot {}", bot_token.trim_start_matches("Bot ")),
             proxy,
             limits,
-            global: RateLimiter::direct(Quota::per_second(per_second)),
+            // Short bursts only: Discord counts in fixed one-second windows, so a full
+            // second's burst at the end of one window would overrun the next.
+            global: RateLimiter::direct(Quota::per_second(per_second).allow_burst(
+                NonZeroU32::new(limits.global_per_second / 5).unwrap_or(NonZeroU32::MIN),
+            )),
             buckets: Mutex::default(),
             rate_limited: AtomicU64::new(0),
         }

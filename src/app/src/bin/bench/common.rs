@@ -60,6 +60,22 @@ pub async fn post(client: &Http, url: &str, body: String) -> anyhow::Result<Answ
     Ok(Answer { status, at, body })
 }
 
+/// Sends one message of conversation `c` (its text is also its id); when its 200 arrived.
+pub async fn send_message(
+    client: &Http,
+    base: &str,
+    c: usize,
+    text: &str,
+) -> anyhow::Result<Instant> {
+    let body = serde_json::json!({"message_id": text.replace(' ', "-"), "text": text});
+    let url = format!("{base}/v1/conversations/c{c}/messages");
+    let a = post(client, &url, body.to_string()).await?;
+    if a.status != 200 {
+        anyhow::bail!("message answered {}", a.status);
+    }
+    Ok(a.at)
+}
+
 /// The AI platform's webhook: answers 200 to everything.
 pub async fn receiver() -> anyhow::Result<SocketAddr> {
     let app = axum::Router::new().fallback(|| async { "ok" });

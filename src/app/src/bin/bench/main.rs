@@ -9,6 +9,9 @@
 //! - `slack-ratelimit [--conversations N] [--messages-per-conversation N]`: many
 //!   conversations on one handover channel under Slack's ~1 post/s per channel limit;
 //!   fails when a message is lost, duplicated or reordered.
+//! - `discord-relay [--conversations N] [--messages N] [--rate N]` and
+//!   `discord-ratelimit [--conversations N] [--messages-per-conversation N] [--global N]`:
+//!   the same for the Discord bridge (see `discord.rs`).
 //! - `analytics [--handovers N] [--days N] [--queries N]`: `GET /v1/analytics` for a
 //!   30-day window over a store of N handovers, after a restart.
 //! - `memory [--open N] [--messages N]`: the RSS of `handover-bridge run` holding N open
@@ -20,6 +23,7 @@
 
 mod analytics;
 mod common;
+mod discord;
 mod footprint;
 mod ingest;
 mod slack;
@@ -32,6 +36,8 @@ const USAGE: &str = "usage:
   handover-bench ingest [--clients N] [--messages N] [--conversations N]
   handover-bench slack-relay [--conversations N] [--messages N] [--rate N]
   handover-bench slack-ratelimit [--conversations N] [--messages-per-conversation N]
+  handover-bench discord-relay [--conversations N] [--messages N] [--rate N]
+  handover-bench discord-ratelimit [--conversations N] [--messages-per-conversation N] [--global N]
   handover-bench analytics [--handovers N] [--days N] [--queries N]
   handover-bench memory [--open N] [--messages N]
   handover-bench startup [--handovers N] [--runs N]";
@@ -98,6 +104,27 @@ async fn main() -> anyhow::Result<()> {
                 handovers: f.get("--handovers", 1_000_000),
                 days: f.get("--days", 60),
                 queries: f.get("--queries", 20),
+            })
+            .await
+        }
+        "discord-relay" => {
+            let f = Flags::parse(it, &["--conversations", "--messages", "--rate"])?;
+            discord::relay(discord::RelayArgs {
+                conversations: f.get("--conversations", 500),
+                messages: f.get("--messages", 10_000),
+                rate: f.get("--rate", 500),
+            })
+            .await
+        }
+        "discord-ratelimit" => {
+            let f = Flags::parse(
+                it,
+                &["--conversations", "--messages-per-conversation", "--global"],
+            )?;
+            discord::ratelimit(discord::RateLimitArgs {
+                conversations: f.get("--conversations", 10),
+                per_conversation: f.get("--messages-per-conversation", 20),
+                global: f.get("--global", 50),
             })
             .await
         }

@@ -18,7 +18,7 @@ use handover_emulators::slack::{SlackEmulator, SlackEmulatorConfig, SlackUser};
 use handover_slack::{Limits, SlackBridge};
 use serde_json::{Value, json};
 
-use crate::common::{self, Http, TOKEN, post, signed_ms};
+use crate::common::{self, Http, TOKEN, post, send_message, signed_ms};
 
 const CHANNEL: &str = "C0HANDOVERS";
 const AGENT: &str = "U0AGENT";
@@ -170,17 +170,6 @@ level = "warn"
     }
 }
 
-/// Sends one message of conversation `c` (its text is also its id); when its 200 arrived.
-async fn send(client: &Http, base: &str, c: usize, text: &str) -> anyhow::Result<Instant> {
-    let body = json!({"message_id": text.replace(' ', "-"), "text": text});
-    let url = format!("{base}/v1/conversations/c{c}/messages");
-    let a = post(client, &url, body.to_string()).await?;
-    if a.status != 200 {
-        bail!("message answered {}", a.status);
-    }
-    Ok(a.at)
-}
-
 pub async fn relay(a: RelayArgs) -> anyhow::Result<()> {
     let emulator = SlackEmulatorConfig {
         post_per_second: 1e9,
@@ -218,7 +207,7 @@ async fn relay_on(w: &World, a: &RelayArgs) -> anyhow::Result<()> {
         let (client, base, c) = (w.client.clone(), w.base.clone(), i % a.conversations);
         tasks.push(tokio::spawn(async move {
             let sent = Instant::now();
-            let at = send(&client, &base, c, &relay_text(i)).await?;
+            let at = send_message(&client, &base, c, &relay_text(i)).await?;
             Ok::<_, anyhow::Error>((sent, at))
         }));
     }
@@ -298,7 +287,7 @@ async fn ratelimit_on(w: &World, a: &RateLimitArgs) -> anyhow::Result<()> {
     let mut acked = Vec::with_capacity(n * m);
     for k in 0..m {
         for c in 0..n {
-            let at = send(&w.client, &w.base, c, &rl_text(c, k)).await?;
+            let at = send_message(&w.client, &w.base, c, &rl_text(c, k)).await?;
             acked.push((c, k, at));
         }
     }
