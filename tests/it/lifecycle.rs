@@ -1,5 +1,6 @@
 //! The whole handover lifecycle through the API, the engine and the test-double chat.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use handover_core::{EndMode, HandoverId, Timestamp};
@@ -286,6 +287,25 @@ async fn reminders_fire_after_remind_after_and_never_more_often_than_remind_ever
     assert_eq!(
         t.chat.names_for("H-1").last().map(String::as_str),
         Some("remind:2")
+    );
+
+    // The schedule survives a restart: nothing early, the third one on time.
+    let t = t.restart_on(Arc::new(clock.clone())).await;
+    let reminders = || {
+        t.chat
+            .names_for("H-1")
+            .into_iter()
+            .filter(|n| n.starts_with("remind"))
+            .count()
+    };
+    clock.advance(Duration::from_secs(14 * 60));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(reminders(), 0, "no reminder early after the restart");
+    clock.advance(Duration::from_secs(60));
+    wait_for(|| (reminders() == 1).then_some(())).await;
+    assert_eq!(
+        t.chat.names_for("H-1").last().map(String::as_str),
+        Some("remind:3")
     );
     t.stop().await;
 }

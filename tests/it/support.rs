@@ -403,6 +403,11 @@ impl TestDaemon {
 
     /// Stops gracefully and starts again on the same data directory.
     pub async fn restart(self) -> Self {
+        self.restart_on(Arc::new(SystemClock)).await
+    }
+
+    /// Stops gracefully and starts again on the same data directory with `clock`.
+    pub async fn restart_on(self, clock: Arc<dyn handover_daemon::clock::Clock>) -> Self {
         let Self {
             daemon,
             chat,
@@ -417,7 +422,7 @@ impl TestDaemon {
         }
         // The old chat stand-in holds an engine handle (and so the store): let it go.
         drop(chat);
-        Self::start_with(dir, webhook, toml, env, Arc::new(SystemClock)).await
+        Self::start_with(dir, webhook, toml, env, clock).await
     }
 
     pub async fn stop(mut self) {
