@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use handover_core::{EndMode, HandoverId, Timestamp};
-use handover_daemon::clock::ManualClock;
+use handover_daemon::clock::{ManualClock, SystemClock};
 use handover_daemon::engine::Action;
 use serde_json::json;
 
@@ -400,4 +400,77 @@ async fn messages_keep_their_order_per_conversation_while_conversations_run_in_p
         assert_eq!(relayed, want, "relayed to the chat of {id} in order");
     }
     t.stop().await;
+}
+
+/// Copies the directory `from` into `to`, recursively.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// deploy.md's backup: a copy of the data directory taken while the daemon is stopped
+/// holds everything — handovers, transcripts, pending deliveries and settings.
+#[tokio::test]
+async fn a_copy_of_the_stopped_data_directory_restores_everything() {
+    let t = TestDaemon::start("").await;
+    t.webhook.set(Answer::Fail);
+    t.api.post("/v1/handovers", handover_request("kept")).await;
+    let r = t
+        .api
+        .post(
+            "/v1/conversations/kept/messages",
+            json!({"message_id": "m1", "text": "still here?"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    t.engine()
+        .act(
+            HandoverId(1),
+            agent("UAAA", "Grace"),
+            vec![],
+            Action::Take,
+            None,
+        )
+        .await
+        .expect("take");
+    let engine = t.engine();
+    let ticket = engine
+        .settings()
+        .set_enabled(engine.store(), false)
+        .expect("disable");
+    engine.store().durable(ticket).await.expect("durable");
+    wait_for(|| (!t.webhook.all().is_empty()).then_some(())).await;
+    let (webhook, dir) = (t.webhook.clone(), t.dir.clone());
+    t.stop().await;
+
+    let backup = Arc::new(tempfile::tempdir().expect("tempdir"));
+    copy_dir(dir.path(), backup.path());
+    webhook.set(Answer::Ok);
+    let toml = config_toml(backup.path(), webhook.addr, "");
+    let r = TestDaemon::start_with(backup, webhook, toml, Vec::new(), Arc::new(SystemClock)).await;
+    let h = r.api.get("/v1/handovers/H-1").await;
+    assert_eq!(h.body["status"], "in_progress", "{}", h.text);
+    let transcript = r.engine().store().transcript(HandoverId(1)).expect("read");
+    assert!(transcript.iter().any(|e| e.text == "still here?"));
+    // The pending handover.taken event is delivered from the copy.
+    let taken = wait_for(|| {
+        r.webhook
+            .delivered()
+            .into_iter()
+            .find(|e| e.json()["type"] == "handover.taken")
+    })
+    .await;
+    assert_eq!(taken.json()["handover_id"], "H-1");
+    // The setting came along: handover is still disabled.
+    let refused = r.api.post("/v1/handovers", handover_request("new")).await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    r.stop().await;
 }
