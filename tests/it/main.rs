@@ -10,6 +10,7 @@ mod discord_modes;
 mod discord_support;
 mod lifecycle;
 mod model;
+mod openapi;
 mod process;
 mod slack;
 mod support;

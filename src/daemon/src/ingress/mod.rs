@@ -57,6 +57,7 @@ pub fn router(state: AppState, bridge_routes: Vec<(&'static str, Router)>) -> Ro
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::not_found("this path") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -104,6 +105,13 @@ async fn readyz(State(s): State<AppState>) -> Response {
         )
             .into_response()
     }
+}
+
+/// The OpenAPI document of this API (checked against the router by a test).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
