@@ -474,3 +474,138 @@ async fn a_copy_of_the_stopped_data_directory_restores_everything() {
     assert_eq!(refused.status, 409, "{}", refused.text);
     r.stop().await;
 }
+
+/// Two members ending the same handover at once (one to the AI, one closing it): one
+/// end happens, the other is told it already ended, and one `handover.ended` goes out.
+#[tokio::test]
+async fn two_members_ending_at_once_end_it_once() {
+    let t = TestDaemon::start("").await;
+    t.api
+        .post("/v1/handovers", handover_request("end-race"))
+        .await;
+    let engine = t.engine();
+    engine
+        .act(
+            HandoverId(1),
+            agent("UAAA", "A"),
+            vec![],
+            Action::Take,
+            None,
+        )
+        .await
+        .expect("take");
+    let mut tasks = Vec::new();
+    for (who, mode) in [("UAAA", EndMode::ReturnToAi), ("UBBB", EndMode::Close)] {
+        let engine = engine.clone();
+        tasks.push(tokio::spawn(async move {
+            engine
+                .act(
+                    HandoverId(1),
+                    agent(who, who),
+                    vec![],
+                    Action::End { mode },
+                    None,
+                )
+                .await
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(
+            task.await
+                .expect("task")
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        );
+    }
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    wait_for(|| {
+        let ended = t
+            .webhook
+            .delivered()
+            .iter()
+            .filter(|e| e.json()["type"] == "handover.ended")
+            .count();
+        (ended == 1).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let ended = t
+        .webhook
+        .delivered()
+        .iter()
+        .filter(|e| e.json()["type"] == "handover.ended")
+        .count();
+    assert_eq!(ended, 1);
+    t.stop().await;
+}
+
+/// The AI platform's webhook down for hours, then back: every event arrives, in order,
+/// none abandoned (give_up_after is 24 h).
+#[tokio::test]
+async fn a_webhook_down_for_hours_gets_every_event_in_order_when_it_is_back() {
+    let clock = ManualClock::at(Timestamp(1_800_000_000_000));
+    let t = TestDaemon::start_manual("", clock.clone()).await;
+    t.webhook.set(Answer::Fail);
+    t.api
+        .post("/v1/handovers", handover_request("outage"))
+        .await;
+    let engine = t.engine();
+    engine
+        .act(
+            HandoverId(1),
+            agent("UAAA", "A"),
+            vec![],
+            Action::Take,
+            None,
+        )
+        .await
+        .expect("take");
+    for i in 0..5 {
+        let msg = Action::Message {
+            message_id: format!("s{i}"),
+            text: format!("reply {i}"),
+            attachments: vec![],
+        };
+        engine
+            .act(HandoverId(1), agent("UAAA", "A"), vec![], msg, None)
+            .await
+            .expect("reply");
+    }
+    wait_for(|| (t.webhook.all().len() >= 3).then_some(())).await;
+    for _ in 0..6 {
+        clock.advance(Duration::from_secs(3600));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(t.webhook.delivered().is_empty());
+    t.webhook.set(Answer::Ok);
+    let got = t.webhook.wait_delivered(6).await;
+    let kinds: Vec<String> = got
+        .iter()
+        .map(|e| {
+            let j = e.json();
+            format!(
+                "{} {}",
+                j["type"].as_str().unwrap_or(""),
+                j["data"]["text"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "handover.taken ",
+            "agent.message reply 0",
+            "agent.message reply 1",
+            "agent.message reply 2",
+            "agent.message reply 3",
+            "agent.message reply 4"
+        ]
+    );
+    assert!(!t.chat.names_for("H-1").contains(&"failed".to_owned()));
+    t.stop().await;
+}
