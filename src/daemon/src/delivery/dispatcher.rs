@@ -205,7 +205,13 @@ impl Dispatcher {
                 Finished::Done(d) => d.consumed.clamp(1, window.len()),
                 _ => 1,
             };
-            (id, window.iter().take(n).map(|e| e.seq).collect(), finished)
+            let seqs: Vec<u64> = window.iter().take(n).map(|e| e.seq).collect();
+            if matches!(finished, Finished::Done(_) | Finished::GaveUp(_))
+                && let Err(e) = cx.store.remove_outbox_now(&seqs)
+            {
+                tracing::error!(error = %e, "Cannot remove delivered outbox entries.");
+            }
+            (id, seqs, finished)
         });
     }
 
@@ -226,13 +232,9 @@ impl Dispatcher {
         }
     }
 
-    /// Removes the performed entries from the store; returns how many there were.
+    /// Passes on what a finished delivery reports (its entries were removed from the
+    /// store by the delivery task); returns how many entries it performed.
     fn finish(&self, seqs: &[u64], finished: Finished) -> usize {
-        for &seq in seqs {
-            if let Err(e) = self.store.remove_outbox(seq) {
-                tracing::error!(seq, error = %e, "Cannot remove a delivered outbox entry.");
-            }
-        }
         let report = match finished {
             Finished::Done(d) => d.report,
             Finished::GaveUp(report) => report,

@@ -46,6 +46,11 @@ impl Durability {
         self.issued.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    /// Asks the flusher for a flush without waiting for it.
+    pub(crate) fn kick(&self) {
+        self.kick.notify_one();
+    }
+
     /// Waits until `ticket` is on disk. A failed flush fails the waiters it covered.
     pub(crate) async fn wait(&self, ticket: Ticket) -> Result<(), StoreError> {
         if ticket == 0 {

@@ -293,6 +293,18 @@ impl Store {
         Ok(())
     }
 
+    /// Removes performed entries and has the removal flushed at once (not with sled's
+    /// periodic flush, up to 500 ms later), so that a crash right after a delivery
+    /// performs it again only within the milliseconds of that flush.
+    pub fn remove_outbox_now(&self, seqs: &[u64]) -> Result<(), StoreError> {
+        for &seq in seqs {
+            self.remove_outbox(seq)?;
+        }
+        self.inner.durability.issue();
+        self.inner.durability.kick();
+        Ok(())
+    }
+
     /// Deletes dedupe keys that expired before `now`; returns how many.
     pub fn sweep_dedupe(&self, now: Timestamp) -> Result<usize, StoreError> {
         let t = &self.inner.t;

@@ -72,7 +72,7 @@ level = "info"
 }
 
 /// Starts the daemon; returns it with its address once it logs that it listens.
-fn spawn(config: &std::path::Path) -> anyhow::Result<(Child, String, Duration)> {
+pub(crate) fn spawn(config: &std::path::Path) -> anyhow::Result<(Child, String, Duration)> {
     let started = Instant::now();
     let mut child = Command::new(binary()?)
         .args(["run", "--config"])
@@ -107,7 +107,7 @@ fn proc_kib(pid: u32, field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn stop(mut child: Child) {
+pub(crate) fn stop(mut child: Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();

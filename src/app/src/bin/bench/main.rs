@@ -14,6 +14,8 @@
 //!   the same for the Discord bridge (see `discord.rs`).
 //! - `analytics [--handovers N] [--days N] [--queries N]`: `GET /v1/analytics` for a
 //!   30-day window over a store of N handovers, after a restart.
+//! - `crashloop [--kills N] [--conversations N]`: SIGKILLs the real daemon under load
+//!   and checks that nothing acknowledged was lost (see `crashloop.rs`).
 //! - `memory [--open N] [--messages N]`: the RSS of `handover-bridge run` holding N open
 //!   handovers.
 //! - `startup [--handovers N] [--runs N]`: how fast `handover-bridge run` starts on a
@@ -23,6 +25,7 @@
 
 mod analytics;
 mod common;
+mod crashloop;
 mod discord;
 mod footprint;
 mod ingest;
@@ -39,6 +42,7 @@ const USAGE: &str = "usage:
   handover-bench discord-relay [--conversations N] [--messages N] [--rate N]
   handover-bench discord-ratelimit [--conversations N] [--messages-per-conversation N] [--global N]
   handover-bench analytics [--handovers N] [--days N] [--queries N]
+  handover-bench crashloop [--kills N] [--conversations N]
   handover-bench memory [--open N] [--messages N]
   handover-bench startup [--handovers N] [--runs N]";
 
@@ -125,6 +129,14 @@ async fn main() -> anyhow::Result<()> {
                 conversations: f.get("--conversations", 10),
                 per_conversation: f.get("--messages-per-conversation", 20),
                 global: f.get("--global", 50),
+            })
+            .await
+        }
+        "crashloop" => {
+            let f = Flags::parse(it, &["--kills", "--conversations"])?;
+            crashloop::run(crashloop::Args {
+                kills: f.get("--kills", 20),
+                conversations: f.get("--conversations", 8),
             })
             .await
         }
