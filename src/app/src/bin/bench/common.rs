@@ -76,6 +76,26 @@ pub async fn send_message(
     Ok(a.at)
 }
 
+/// The start of a benchmark daemon's config: its data directory, a loopback listener
+/// without rate limit, and the `bench` platform (webhook at `hook`, on `bridge`); the
+/// caller appends the chat sections.
+pub fn config_head(data_dir: &std::path::Path, hook: SocketAddr, bridge: &str) -> String {
+    format!(
+        r#"data_dir = "{dir}"
+[server]
+listen = "127.0.0.1:0"
+rate_limit_per_second = 0
+[[platforms]]
+id = "bench"
+token = "{TOKEN}"
+webhook_url = "http://{hook}/events"
+webhook_secret = "bench-secret-0123456789"
+bridge = "{bridge}"
+"#,
+        dir = data_dir.display()
+    )
+}
+
 /// The AI platform's webhook: answers 200 to everything.
 pub async fn receiver() -> anyhow::Result<SocketAddr> {
     let app = axum::Router::new().fallback(|| async { "ok" });

@@ -23,7 +23,7 @@ use anyhow::bail;
 use handover_emulators::slack::{SlackEmulator, SlackEmulatorConfig, SlackUser};
 use serde_json::{Value, json};
 
-use crate::common::{self, TOKEN};
+use crate::common;
 use crate::footprint::{spawn, stop};
 
 pub struct Args {
@@ -63,17 +63,7 @@ fn config(
 ) -> anyhow::Result<std::path::PathBuf> {
     let list: Vec<String> = channels.iter().map(|c| format!("\"{c}\"")).collect();
     let toml = format!(
-        r#"data_dir = "{data}"
-[server]
-listen = "127.0.0.1:0"
-rate_limit_per_second = 0
-[[platforms]]
-id = "bench"
-token = "{TOKEN}"
-webhook_url = "http://{hook}/events"
-webhook_secret = "bench-secret-0123456789"
-bridge = "slack"
-retry_initial = "50ms"
+        r#"{head}retry_initial = "50ms"
 retry_max = "500ms"
 [slack]
 enabled = true
@@ -86,7 +76,7 @@ api_url = "{api}"
 format = "json"
 level = "info"
 "#,
-        data = dir.join("data").display(),
+        head = common::config_head(&dir.join("data"), hook, "slack"),
         list = list.join(", "),
     );
     let path = dir.join("crashloop.toml");

@@ -19,7 +19,7 @@ use handover_daemon::daemon::{Daemon, Options};
 use handover_discord::{DiscordBridge, RestLimits};
 use handover_emulators::discord::{DiscordEmulator, DiscordEmulatorConfig, RateLimit};
 
-use crate::common::{self, Http, TOKEN, send_message, signed_ms};
+use crate::common::{self, Http, send_message, signed_ms};
 
 pub struct RelayArgs {
     pub conversations: usize,
@@ -57,17 +57,7 @@ impl World {
         let hook = common::receiver().await?;
         let dir = common::temp_dir(tag)?;
         let toml = format!(
-            r#"data_dir = "{dir}"
-[server]
-listen = "127.0.0.1:0"
-rate_limit_per_second = 0
-[[platforms]]
-id = "bench"
-token = "{TOKEN}"
-webhook_url = "http://{hook}/events"
-webhook_secret = "bench-secret-0123456789"
-bridge = "discord"
-[discord]
+            r#"{head}[discord]
 enabled = true
 bot_token = "emulator-bot-token"
 application_id = "{app}"
@@ -78,7 +68,7 @@ api_url = "{api}"
 [log]
 level = "warn"
 "#,
-            dir = dir.display(),
+            head = common::config_head(&dir, hook, "discord"),
             app = DiscordEmulator::APPLICATION_ID,
             guild = DiscordEmulator::GUILD_ID,
             api = emu.api_url(),

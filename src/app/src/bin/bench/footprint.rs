@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use handover_daemon::clock::{Clock, SystemClock};
 
-use crate::common::{self, TOKEN, post};
+use crate::common::{self, post};
 
 pub struct MemoryArgs {
     pub open: usize,
@@ -44,17 +44,7 @@ fn binary() -> anyhow::Result<std::path::PathBuf> {
 
 fn config(dir: &std::path::Path, hook: std::net::SocketAddr) -> anyhow::Result<std::path::PathBuf> {
     let toml = format!(
-        r#"data_dir = "{data}"
-[server]
-listen = "127.0.0.1:0"
-rate_limit_per_second = 0
-[[platforms]]
-id = "bench"
-token = "{TOKEN}"
-webhook_url = "http://{hook}/events"
-webhook_secret = "bench-secret-0123456789"
-bridge = "slack"
-[slack]
+        r#"{head}[slack]
 enabled = true
 bot_token = "xoxb-bench"
 app_token = "xapp-bench"
@@ -64,7 +54,7 @@ api_url = "http://127.0.0.1:9/api"
 format = "json"
 level = "info"
 "#,
-        data = dir.join("data").display()
+        head = common::config_head(&dir.join("data"), hook, "slack")
     );
     let path = dir.join("bench.toml");
     std::fs::write(&path, toml)?;

@@ -12,7 +12,7 @@ use handover_core::{BridgeEffect, Handover, Location};
 use handover_daemon::bridge::{BoxFuture, Bridge, BridgeContext, DeliveryError, Performed};
 use handover_daemon::daemon::{Daemon, Options};
 
-use crate::common::{self, TOKEN, post};
+use crate::common::{self, post};
 
 pub struct Args {
     pub clients: usize,
@@ -55,24 +55,14 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let dir = common::temp_dir("ingest")?;
     let hook = common::receiver().await?;
     let toml = format!(
-        r#"data_dir = "{dir}"
-[server]
-listen = "127.0.0.1:0"
-rate_limit_per_second = 0
-[[platforms]]
-id = "bench"
-token = "{TOKEN}"
-webhook_url = "http://{hook}/events"
-webhook_secret = "bench-secret-0123456789"
-bridge = "slack"
-[slack]
+        r#"{head}[slack]
 enabled = true
 bot_token = "xoxb-bench"
 app_token = "xapp-bench"
 channels = ["C0BENCH"]
 members = ["UBENCH"]
 "#,
-        dir = dir.display()
+        head = common::config_head(&dir, hook, "slack")
     );
     let config = handover_config::load_str(&toml, Vec::<(String, String)>::new())
         .map_err(|e| anyhow::anyhow!("{e}"))?;

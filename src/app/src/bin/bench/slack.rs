@@ -18,7 +18,7 @@ use handover_emulators::slack::{SlackEmulator, SlackEmulatorConfig, SlackUser};
 use handover_slack::{Limits, SlackBridge};
 use serde_json::{Value, json};
 
-use crate::common::{self, Http, TOKEN, post, send_message, signed_ms};
+use crate::common::{self, Http, post, send_message, signed_ms};
 
 const CHANNEL: &str = "C0HANDOVERS";
 const AGENT: &str = "U0AGENT";
@@ -62,17 +62,7 @@ impl World {
         let hook = common::receiver().await?;
         let dir = common::temp_dir(tag)?;
         let toml = format!(
-            r#"data_dir = "{dir}"
-[server]
-listen = "127.0.0.1:0"
-rate_limit_per_second = 0
-[[platforms]]
-id = "bench"
-token = "{TOKEN}"
-webhook_url = "http://{hook}/events"
-webhook_secret = "bench-secret-0123456789"
-bridge = "slack"
-[slack]
+            r#"{head}[slack]
 enabled = true
 bot_token = "xoxb-emulator"
 app_token = "xapp-emulator"
@@ -82,7 +72,7 @@ api_url = "{api}"
 [log]
 level = "warn"
 "#,
-            dir = dir.display(),
+            head = common::config_head(&dir, hook, "slack"),
             api = slack.api_url(),
         );
         let config = handover_config::load_str(&toml, Vec::<(String, String)>::new())
