@@ -107,15 +107,23 @@ timezone = "Europe/Berlin"
             Arc::new(SlackBridge::new(&c.slack, Limits::default())),
             Arc::new(DiscordBridge::new(&c.discord)),
         ];
-        let daemon = Daemon::start(
-            &c,
-            Options {
-                bridges,
+        // After a restart in this process the previous daemon's last handles (the
+        // gateway client's tasks) may hold the store a moment longer: wait for them.
+        let mut tries = 0;
+        let daemon = loop {
+            let opts = Options {
+                bridges: bridges.clone(),
                 clock: Arc::new(clock.clone()),
-            },
-        )
-        .await
-        .expect("daemon");
+            };
+            match Daemon::start(&c, opts).await {
+                Ok(d) => break d,
+                Err(e) if tries < 100 && format!("{e:#}").contains("in use") => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("daemon: {e:#}"),
+            }
+        };
         assert!(self.slack.wait_connected(1, Duration::from_secs(10)).await);
         assert!(self.discord.wait_connected(Duration::from_secs(10)).await);
         daemon
