@@ -8,6 +8,7 @@ mod discord_gateway;
 mod discord_limits;
 mod discord_modes;
 mod discord_support;
+mod faults;
 mod lifecycle;
 mod model;
 mod openapi;

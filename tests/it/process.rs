@@ -11,9 +11,9 @@ use serde_json::json;
 
 use crate::support::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_handover-bridge");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_handover-bridge");
 
-fn write_config(dir: &Path, webhook: SocketAddr) -> std::path::PathBuf {
+pub(crate) fn write_config(dir: &Path, webhook: SocketAddr) -> std::path::PathBuf {
     let toml = config_toml(
         &dir.join("data"),
         webhook,
@@ -25,23 +25,33 @@ fn write_config(dir: &Path, webhook: SocketAddr) -> std::path::PathBuf {
 }
 
 /// A running `handover-bridge run` and the address it listens on.
-struct Proc {
-    child: Child,
-    addr: SocketAddr,
+pub(crate) struct Proc {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// Every line the daemon logged so far.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
-fn spawn(config: &Path) -> Proc {
-    let mut child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(config)
+pub(crate) fn spawn(config: &Path) -> Proc {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--config"]).arg(config);
+    spawn_command(cmd)
+}
+
+/// Starts `cmd` (a `handover-bridge run`) and waits for the address it reports.
+pub(crate) fn spawn_command(mut cmd: Command) -> Proc {
+    let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn handover-bridge");
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            keep.lock().expect("log").push(line.clone());
             let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
             if let Some(addr) = v.pointer("/fields/addr").and_then(|a| a.as_str()) {
                 let _ = tx.send(addr.to_owned());
@@ -54,6 +64,7 @@ fn spawn(config: &Path) -> Proc {
     Proc {
         child,
         addr: addr.parse().expect("addr"),
+        log,
     }
 }
 
@@ -68,7 +79,7 @@ fn unique_ids(rs: &[Received]) -> Vec<String> {
     ids
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+pub(crate) fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
     let deadline = std::time::Instant::now() + within;
     loop {
         if let Some(s) = child.try_wait().expect("wait") {

@@ -13,7 +13,7 @@ const EXAMPLE: &str = concat!(
     "/../../config/handover-bridge.example.toml"
 );
 
-fn example_text() -> String {
+pub(super) fn example_text() -> String {
     std::fs::read_to_string(EXAMPLE).unwrap()
 }
 

@@ -5,6 +5,7 @@
 mod defaults;
 mod env;
 mod example;
+mod reference;
 mod rules_bridges;
 mod rules_core;
 mod secrets;

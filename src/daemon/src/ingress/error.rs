@@ -72,7 +72,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "Store error.");
         match e {
-            StoreError::Corrupt { .. } => Self::new(
+            StoreError::Corrupt { .. } | StoreError::Damaged { .. } => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "store_corrupt",
                 e.to_string(),

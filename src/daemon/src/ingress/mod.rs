@@ -91,8 +91,10 @@ async fn readyz(State(s): State<AppState>) -> Response {
         .collect();
     let all_up = s.bridges.iter().all(|b| b.ready());
     let stopping = s.stopping.is_cancelled();
-    let body = json!({"store": "open", "bridges": bridges, "stopping": stopping});
-    if all_up && !stopping {
+    let writable = s.engine.store().writable();
+    let store = if writable { "open" } else { "failing" };
+    let body = json!({"store": store, "bridges": bridges, "stopping": stopping});
+    if all_up && writable && !stopping {
         (
             StatusCode::OK,
             axum::Json(json!({"status": "ready", "checks": body})),

@@ -46,6 +46,12 @@ impl Durability {
         self.issued.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    /// Whether the last flush failed (the disk refuses writes).
+    pub(crate) fn failing(&self) -> bool {
+        let f = *self.flushed.borrow();
+        f.failed_upto > f.upto
+    }
+
     /// Asks the flusher for a flush without waiting for it.
     pub(crate) fn kick(&self) {
         self.kick.notify_one();
@@ -75,7 +81,12 @@ impl Durability {
     /// The flusher loop: one `flush` per wake-up covers every ticket issued before it.
     /// Flushes start at most every [`MIN_FLUSH_INTERVAL`], so that under load each one
     /// carries more writes (the disk, not the CPU, sets the pace of small flushes).
-    pub(crate) async fn run(self: Arc<Self>, db: sled::Db, cancel: CancellationToken) {
+    /// `flush` writes everything to disk; it holds the store, so that the store (and
+    /// with it sled) closes only after the flusher's last flush.
+    pub(crate) async fn run<F>(self: Arc<Self>, flush: F, cancel: CancellationToken)
+    where
+        F: Fn() -> Result<(), StoreError> + Clone + Send + 'static,
+    {
         let mut last = tokio::time::Instant::now();
         loop {
             tokio::select! {
@@ -84,25 +95,33 @@ impl Durability {
             }
             tokio::time::sleep_until(last + MIN_FLUSH_INTERVAL).await;
             last = tokio::time::Instant::now();
-            self.flush_once(&db).await;
+            self.flush_once(&flush).await;
         }
         // Final flush so that nothing written before shutdown is left in memory.
-        self.flush_once(&db).await;
+        self.flush_once(&flush).await;
     }
 
-    pub(crate) async fn flush_once(&self, db: &sled::Db) {
+    pub(crate) async fn flush_once<F>(&self, flush: &F)
+    where
+        F: Fn() -> Result<(), StoreError> + Clone + Send + 'static,
+    {
         let target = self.issued.load(Ordering::SeqCst);
         if target <= self.flushed.borrow().upto {
             return;
         }
-        let db = db.clone();
-        let ok = matches!(
-            tokio::task::spawn_blocking(move || db.flush()).await,
-            Ok(Ok(_))
-        );
+        let flush = flush.clone();
+        let result = match tokio::task::spawn_blocking(flush).await {
+            Ok(r) => r,
+            Err(e) => Err(StoreError::Io(e.to_string())),
+        };
         self.flushes.fetch_add(1, Ordering::Relaxed);
-        if !ok {
-            tracing::error!(ticket = target, "Flushing the store to disk failed.");
+        let ok = result.is_ok();
+        if let Err(e) = result {
+            tracing::error!(
+                ticket = target,
+                error = %e,
+                "Flushing the store to disk failed; writes are refused with 503 until it works again (is the disk full?)."
+            );
         }
         self.flushed.send_modify(|f| {
             if ok {

@@ -8,18 +8,20 @@
 mod durability;
 mod facts;
 pub mod keys;
+mod open;
 mod outbox;
 mod read;
+mod seal;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_damage;
 mod write;
 
 use std::fs::File;
-use std::io::{Read, Seek, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use fs2::FileExt;
 use handover_core::{Handover, HandoverId, Timestamp, TranscriptEntry};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -61,6 +63,12 @@ pub enum StoreError {
         key: String,
         detail: String,
     },
+    #[error("the data files in {path} are damaged: {detail}. {advice}")]
+    Damaged {
+        path: PathBuf,
+        detail: String,
+        advice: String,
+    },
     #[error("the store cannot write: {0}")]
     Io(String),
 }
@@ -100,11 +108,15 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
+/// Fields drop in this order: sled closes (flushing) with the last of `db` and `t`, then
+/// the seal is written, then the lock is released.
 struct Inner {
     db: sled::Db,
     t: Trees,
     durability: Arc<Durability>,
     facts: facts::Facts,
+    mark: seal::Mark,
+    _seal: seal::Sealer,
     _lock: File,
 }
 
@@ -123,24 +135,14 @@ pub struct Write<'a> {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `data_dir`, refusing when another process holds it.
+    /// Opens (or creates) the store in `data_dir`, refusing when another process holds it
+    /// and, with nothing written, when its files are damaged (see [`seal`]).
     pub fn open(data_dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let open::Opened { lock, db, had_data } = open::open(data_dir, cache_bytes)?;
         let open_err = |detail: String| StoreError::Open {
             path: data_dir.to_owned(),
             detail,
         };
-        std::fs::create_dir_all(data_dir).map_err(|e| open_err(e.to_string()))?;
-        let lock = lock_data_dir(data_dir)?;
-        let db = sled::Config::new()
-            .path(data_dir.join("sled"))
-            .cache_capacity(cache_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .flush_every_ms(Some(500))
-            .open()
-            .map_err(|e| match StoreError::from(e) {
-                c @ StoreError::Corrupt { .. } => c,
-                other => open_err(other.to_string()),
-            })?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(e.to_string()));
         let t = Trees {
             handover_record: tree("handover_record")?,
@@ -157,6 +159,12 @@ impl Store {
             meta: tree("meta")?,
         };
         match t.meta.get("schema")? {
+            None if had_data => {
+                return Err(seal::recovered_damaged(
+                    data_dir,
+                    "sled/db holds data, but sled found no Handover Bridge records in it".into(),
+                ));
+            }
             None => {
                 t.meta.insert("schema", SCHEMA_VERSION)?;
                 db.flush()?;
@@ -169,6 +177,15 @@ impl Store {
                 )));
             }
         }
+        let next_id = counter(&t.meta)?;
+        if let Some(marked) = seal::read_mark(data_dir).filter(|m| *m > next_id) {
+            return Err(seal::recovered_damaged(
+                data_dir,
+                format!(
+                    "handover ids up to H-{marked} were stored, but sled recovered only up to H-{next_id}"
+                ),
+            ));
+        }
         let durability = Durability::new();
         Ok(Self {
             inner: Arc::new(Inner {
@@ -176,6 +193,10 @@ impl Store {
                 t,
                 durability,
                 facts: facts::Facts::default(),
+                mark: seal::Mark::new(data_dir, next_id),
+                _seal: seal::Sealer {
+                    data_dir: data_dir.to_owned(),
+                },
                 _lock: lock,
             }),
         })
@@ -184,12 +205,18 @@ impl Store {
     /// Runs the group-commit flusher until `cancel`, then flushes once more.
     pub fn spawn_flusher(&self, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
         let d = self.inner.durability.clone();
-        tokio::spawn(d.run(self.inner.db.clone(), cancel))
+        let store = self.clone();
+        tokio::spawn(d.run(move || store.flush_now(), cancel))
     }
 
     /// Waits until the write that returned `ticket` is on disk.
     pub async fn durable(&self, ticket: Ticket) -> Result<(), StoreError> {
         self.inner.durability.wait(ticket).await
+    }
+
+    /// Whether writes reach the disk (false after a failed flush, e.g. a full disk).
+    pub fn writable(&self) -> bool {
+        !self.inner.durability.failing()
     }
 
     /// How many group commits (flushes) the flusher has done.
@@ -202,10 +229,18 @@ impl Store {
 
     /// Flushes everything now (used at shutdown and by tools).
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let db = self.inner.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.flush_now())
             .await
-            .map_err(|e| StoreError::Io(e.to_string()))??;
+            .map_err(|e| StoreError::Io(e.to_string()))?
+    }
+
+    /// Flushes everything, blocking. Callers hold the store, never a sled handle of
+    /// their own, so that the store's last handle closes sled (see [`seal`]).
+    fn flush_now(&self) -> Result<(), StoreError> {
+        let next_id = counter(&self.inner.t.meta)?;
+        self.inner.db.flush()?;
+        self.inner.mark.after_flush(next_id);
         Ok(())
     }
 
@@ -323,6 +358,14 @@ impl Store {
     }
 }
 
+/// The last handover id allocated (0 before the first).
+fn counter(meta: &sled::Tree) -> Result<u64, StoreError> {
+    Ok(meta
+        .get("next_handover_id")?
+        .and_then(|b| id_from(&b))
+        .map_or(0, |id| id.0))
+}
+
 pub(crate) fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(|e| StoreError::Io(format!("cannot encode a record: {e}")))
 }
@@ -337,39 +380,4 @@ pub(crate) fn decode<T: DeserializeOwned>(
         key: hex::encode(key),
         detail: e.to_string(),
     })
-}
-
-/// Holds an exclusive lock on `data_dir/handover-bridge.lock` for the process's life, and
-/// writes this process's id into it so that a second process can say who holds it.
-fn lock_data_dir(data_dir: &Path) -> Result<File, StoreError> {
-    let path = data_dir.join("handover-bridge.lock");
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| StoreError::Open {
-            path: path.clone(),
-            detail: e.to_string(),
-        })?;
-    if file.try_lock_exclusive().is_err() {
-        let mut pid = String::new();
-        let _ = file.read_to_string(&mut pid);
-        let pid = pid.trim();
-        let pid = if pid.is_empty() {
-            String::new()
-        } else {
-            format!(" (pid {pid})")
-        };
-        return Err(StoreError::Locked {
-            path: data_dir.to_owned(),
-            pid,
-        });
-    }
-    let _ = file.set_len(0);
-    let _ = file.rewind();
-    let _ = write!(file, "{}", std::process::id());
-    let _ = file.sync_all();
-    Ok(file)
 }
