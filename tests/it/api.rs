@@ -391,16 +391,7 @@ async fn state_and_undelivered_events_survive_a_restart() {
     let t = TestDaemon::start("").await;
     t.webhook.set(Answer::Fail);
     t.api.post("/v1/handovers", handover_request("keep")).await;
-    t.engine()
-        .act(
-            HandoverId(1),
-            agent("UAAA", "Grace"),
-            vec![],
-            Action::Take,
-            None,
-        )
-        .await
-        .expect("take");
+    grace_takes(&t.engine(), 1).await;
     let first_try = wait_for(|| t.webhook.all().first().cloned()).await;
     let t = t.restart().await;
     t.webhook.set(Answer::Ok);
@@ -423,16 +414,7 @@ async fn a_webhook_429_is_retried_after_its_retry_after() {
     t.api
         .post("/v1/handovers", handover_request("limited"))
         .await;
-    t.engine()
-        .act(
-            HandoverId(1),
-            agent("UAAA", "Grace"),
-            vec![],
-            Action::Take,
-            None,
-        )
-        .await
-        .expect("take");
+    grace_takes(&t.engine(), 1).await;
     let first = wait_for(|| t.webhook.all().first().cloned()).await;
     let at = std::time::Instant::now();
     t.webhook.set(Answer::Ok);

@@ -431,16 +431,7 @@ async fn a_copy_of_the_stopped_data_directory_restores_everything() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    t.engine()
-        .act(
-            HandoverId(1),
-            agent("UAAA", "Grace"),
-            vec![],
-            Action::Take,
-            None,
-        )
-        .await
-        .expect("take");
+    grace_takes(&t.engine(), 1).await;
     let engine = t.engine();
     let ticket = engine
         .settings()

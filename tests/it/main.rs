@@ -14,4 +14,6 @@ mod model;
 mod openapi;
 mod process;
 mod slack;
+mod slack_redelivery;
+mod storms;
 mod support;

@@ -14,18 +14,18 @@ use serde_json::json;
 
 use crate::support::*;
 
-const CHANNEL: &str = "C0HANDOVER";
-const GRACE: &str = "U0GRACE";
-const ALAN: &str = "U0ALAN";
-const SAM: &str = "U0SAM";
-const ADMIN: &str = "U0ADMIN";
+pub(crate) const CHANNEL: &str = "C0HANDOVER";
+pub(crate) const GRACE: &str = "U0GRACE";
+pub(crate) const ALAN: &str = "U0ALAN";
+pub(crate) const SAM: &str = "U0SAM";
+pub(crate) const ADMIN: &str = "U0ADMIN";
 
 /// The daemon with the real Slack bridge, the emulator and an AI-platform receiver.
-struct World {
-    slack: SlackEmulator,
+pub(crate) struct World {
+    pub slack: SlackEmulator,
     daemon: Option<Daemon>,
-    api: Api,
-    webhook: Receiver,
+    pub api: Api,
+    pub webhook: Receiver,
     _dir: tempfile::TempDir,
 }
 
@@ -58,7 +58,7 @@ fn free_port() -> u16 {
 }
 
 impl World {
-    async fn start(emulator: SlackEmulatorConfig, limits: Limits) -> Self {
+    pub(crate) async fn start(emulator: SlackEmulatorConfig, limits: Limits) -> Self {
         Self::start_on(
             emulator,
             limits,
@@ -172,13 +172,13 @@ api_url = "{api}"
         }
     }
 
-    async fn fast() -> Self {
+    pub(crate) async fn fast() -> Self {
         let (emulator, limits) = unlimited();
         Self::start(emulator, limits).await
     }
 
     /// Requests a handover and returns its card's ts once posted.
-    async fn handover(&self, conversation: &str) -> String {
+    pub(crate) async fn handover(&self, conversation: &str) -> String {
         let r = self
             .api
             .post("/v1/handovers", handover_request(conversation))
@@ -229,7 +229,7 @@ api_url = "{api}"
             .collect()
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(d) = self.daemon.take() {
             d.shutdown().await;
         }

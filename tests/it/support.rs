@@ -441,6 +441,20 @@ pub fn agent(id: &str, name: &str) -> handover_core::Agent {
     }
 }
 
+/// Grace (a selected member, UAAA) takes handover `id` over, through the engine.
+pub async fn grace_takes(engine: &handover_daemon::engine::Engine, id: u64) {
+    engine
+        .act(
+            handover_core::HandoverId(id),
+            agent("UAAA", "Grace"),
+            vec![],
+            handover_daemon::engine::Action::Take,
+            None,
+        )
+        .await
+        .expect("take");
+}
+
 /// Recomputes the webhook signature independently of the daemon's code.
 pub fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};

@@ -135,6 +135,35 @@ impl SlackEmulator {
         self.deliver(&last).await
     }
 
+    /// Pushes `push`, then again (same envelope and event ids, `retry_attempt` + 1) after
+    /// each failed delivery — no connection, a dropped one, no ack in time — as Slack
+    /// retries an unacknowledged event; at most `attempts` times, `pause` apart. Returns
+    /// the ack's payload and how many deliveries it took.
+    pub(crate) async fn push_until_acked(
+        &self,
+        push: Push,
+        attempts: u32,
+        pause: std::time::Duration,
+    ) -> Result<(Value, u32), EmulatorError> {
+        let mut last = LastEnvelope {
+            kind: push.kind,
+            envelope_id: uuid(),
+            payload: push.payload,
+            retry_attempt: 0,
+        };
+        self.inner.state().last_envelope = Some(last.clone());
+        loop {
+            match self.deliver(&last).await {
+                Ok(v) => return Ok((v, last.retry_attempt + 1)),
+                Err(e) if last.retry_attempt + 1 >= attempts => return Err(e),
+                Err(_) => {
+                    last.retry_attempt += 1;
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    }
+
     /// Pushes any event (wrapped in an event callback) and returns the ack payload.
     pub async fn push_event(&self, event: Value) -> Result<Value, EmulatorError> {
         self.push_new(Push::event(event)).await

@@ -80,6 +80,23 @@ impl SlackEmulator {
         thread_ts: Option<&str>,
         text: &str,
     ) -> Result<String, EmulatorError> {
+        let once = (1, std::time::Duration::ZERO);
+        self.user_message_until_acked(user, channel, thread_ts, text, once)
+            .await
+            .map(|(ts, _)| ts)
+    }
+
+    /// Like [`Self::user_message`], but the event is delivered again until the app
+    /// acknowledges it (see `push_until_acked`), at most `attempts` times, `pause` apart;
+    /// returns the message's ts and how many deliveries it took.
+    pub async fn user_message_until_acked(
+        &self,
+        user: &str,
+        channel: &str,
+        thread_ts: Option<&str>,
+        text: &str,
+        (attempts, pause): (u32, std::time::Duration),
+    ) -> Result<(String, u32), EmulatorError> {
         let (msg, ev) = post_as_user(
             &mut self.inner.state(),
             user,
@@ -88,8 +105,10 @@ impl SlackEmulator {
             text,
             Vec::new(),
         )?;
-        self.push_new(Push::event(ev)).await?;
-        Ok(msg.ts)
+        let (_, deliveries) = self
+            .push_until_acked(Push::event(ev), attempts, pause)
+            .await?;
+        Ok((msg.ts, deliveries))
     }
 
     /// A user mentions the bot (`text` should contain `<@UBOT>`): pushes the `message`

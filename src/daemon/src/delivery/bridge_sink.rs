@@ -122,4 +122,12 @@ impl Sink for BridgeSink {
     fn window(&self) -> usize {
         16
     }
+
+    /// A chat's 429 that reaches the outbox holds the whole bridge: Slack's may be for
+    /// the workspace (its posting limit is unpublished) and calling on risks the app
+    /// being disabled; Discord's reach the outbox only when longer than `max_wait`,
+    /// which in practice is the global limit. The bridge then probes with one lane.
+    fn rate_limit_holds_sink(&self) -> bool {
+        true
+    }
 }

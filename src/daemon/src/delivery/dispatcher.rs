@@ -7,6 +7,10 @@
 //! - A failed attempt frees its slot; the lane sleeps on a timer until its retry is
 //!   due, so a lane that keeps failing (a deleted channel) cannot hold a slot for the
 //!   day it takes to give up.
+//! - A sink whose rate limit covers all its lanes (the AI platform's webhook) is held:
+//!   after a 429 with `Retry-After`, none of its lanes starts before that time, and
+//!   then one lane at a time until a delivery succeeds. A storm of conversations sends
+//!   one request per wait, not one per conversation.
 //! - Queues hold sequence numbers only; a delivery reads its entries from the store
 //!   when it starts, so a long backlog costs a few bytes an entry in memory.
 
@@ -56,9 +60,43 @@ struct State {
     waiting: HashMap<String, VecDeque<LaneId>>,
     queued: HashSet<LaneId>,
     depth: HashMap<String, u64>,
+    /// Sinks held after a rate-limit answer, until when.
+    held: HashMap<String, tokio::time::Instant>,
+    /// Sinks that run one lane at a time, from a rate-limit answer to the next success.
+    cautious: HashSet<String>,
+}
+
+impl State {
+    /// How many lanes of `sink` may be in flight now.
+    fn slots(&self, sink: &str) -> usize {
+        if self.cautious.contains(sink) {
+            1
+        } else {
+            SLOTS
+        }
+    }
 }
 
 type Busy = JoinSet<(LaneId, Vec<u64>, Finished)>;
+type Timers = JoinSet<LaneId>;
+
+/// The running deliveries and the retry timers, for [`Dispatcher::start`].
+struct Work<'a> {
+    busy: &'a mut Busy,
+    timers: &'a mut Timers,
+}
+
+fn work<'a>(busy: &'a mut Busy, timers: &'a mut Timers) -> Work<'a> {
+    Work { busy, timers }
+}
+
+/// Wakes lane `id` at `at`.
+fn wake(timers: &mut Timers, id: LaneId, at: tokio::time::Instant) {
+    timers.spawn(async move {
+        tokio::time::sleep_until(at).await;
+        id
+    });
+}
 
 impl Dispatcher {
     /// Runs until `cancel`; entries already stored are picked up first. In-flight
@@ -71,7 +109,7 @@ impl Dispatcher {
     ) {
         let mut st = State::default();
         let mut busy: Busy = JoinSet::new();
-        let mut timers: JoinSet<LaneId> = JoinSet::new();
+        let mut timers: Timers = JoinSet::new();
         for sink in self.sinks.keys() {
             st.depth.insert(sink.clone(), 0);
         }
@@ -80,7 +118,7 @@ impl Dispatcher {
             ids.push(st.push(e, 0));
         }
         for id in ids {
-            self.start(&id, &mut st, &mut busy, &cancel);
+            self.start(&id, &mut st, &mut work(&mut busy, &mut timers), &cancel);
         }
         self.publish_depth(&st);
         loop {
@@ -89,7 +127,7 @@ impl Dispatcher {
                     let Some((entries, ticket)) = msg else { break };
                     for e in entries {
                         let id = st.push(e, ticket);
-                        self.start(&id, &mut st, &mut busy, &cancel);
+                        self.start(&id, &mut st, &mut work(&mut busy, &mut timers), &cancel);
                     }
                     self.publish_depth(&st);
                 }
@@ -101,24 +139,29 @@ impl Dispatcher {
                     }
                     match finished {
                         Finished::Cancelled => continue,
-                        Finished::Retry(delay) => {
+                        Finished::Retry { delay, hold_sink } => {
                             if let Some(lane) = st.lanes.get_mut(&id) {
                                 lane.attempt += 1;
                                 lane.sleeping = true;
                             }
-                            let id = id.clone();
-                            timers.spawn(async move {
-                                tokio::time::sleep(delay).await;
-                                id
-                            });
+                            let at = tokio::time::Instant::now() + delay;
+                            if hold_sink {
+                                let until = st.held.entry(id.0.clone()).or_insert(at);
+                                *until = (*until).max(at);
+                                st.cautious.insert(id.0.clone());
+                            }
+                            wake(&mut timers, id.clone(), at);
                         }
                         done => {
+                            if matches!(done, Finished::Done(_)) {
+                                st.cautious.remove(&id.0);
+                            }
                             let n = self.finish(&seqs, done);
                             st.drain(&id, n);
-                            self.start(&id, &mut st, &mut busy, &cancel);
+                            self.start(&id, &mut st, &mut work(&mut busy, &mut timers), &cancel);
                         }
                     }
-                    self.next_waiting(&id.0, &mut st, &mut busy, &cancel);
+                    self.next_waiting(&id.0, &mut st, &mut work(&mut busy, &mut timers), &cancel);
                     self.publish_depth(&st);
                 }
                 Some(woke) = timers.join_next(), if !timers.is_empty() => {
@@ -126,7 +169,7 @@ impl Dispatcher {
                     if let Some(lane) = st.lanes.get_mut(&id) {
                         lane.sleeping = false;
                     }
-                    self.start(&id, &mut st, &mut busy, &cancel);
+                    self.start(&id, &mut st, &mut work(&mut busy, &mut timers), &cancel);
                 }
                 () = cancel.cancelled() => break,
             }
@@ -138,25 +181,38 @@ impl Dispatcher {
         }
     }
 
-    /// Starts `id` if it has work, is not in flight or asleep, and its sink has a free
-    /// slot; otherwise queues it for a slot (once).
-    fn start(&self, id: &LaneId, st: &mut State, busy: &mut Busy, cancel: &CancellationToken) {
+    /// Starts `id` if it has work, is not in flight or asleep, its sink is not held and
+    /// has a free slot; a held sink's lane sleeps until the hold ends; otherwise the lane
+    /// is queued for a slot (once).
+    fn start(&self, id: &LaneId, st: &mut State, work: &mut Work<'_>, cancel: &CancellationToken) {
         if st.in_flight.contains(id) {
             return;
         }
+        let held = st
+            .held
+            .get(&id.0)
+            .copied()
+            .filter(|until| *until > tokio::time::Instant::now());
+        let slots = st.slots(&id.0);
         let Some(lane) = st
             .lanes
-            .get(id)
+            .get_mut(id)
             .filter(|l| !l.queue.is_empty() && !l.sleeping)
         else {
             return;
         };
+        if let Some(until) = held {
+            lane.sleeping = true;
+            wake(work.timers, id.clone(), until);
+            return;
+        }
+        let busy = &mut *work.busy;
         // Entries for a sink that is not running wait in the store until it is.
         let Some(sink) = self.sinks.get(&id.0).cloned() else {
             return;
         };
         let running = st.running.get(&id.0).copied().unwrap_or(0);
-        if running >= SLOTS {
+        if running >= slots {
             if st.queued.insert(id.clone()) {
                 st.waiting
                     .entry(id.0.clone())
@@ -197,7 +253,11 @@ impl Dispatcher {
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "Cannot read the outbox.");
-                    return (id, Vec::new(), Finished::Retry(Duration::from_secs(1)));
+                    let retry = Finished::Retry {
+                        delay: Duration::from_secs(1),
+                        hold_sink: false,
+                    };
+                    return (id, Vec::new(), retry);
                 }
             };
             let finished = deliver(&*sink, &window, ticket, attempt, &cx).await;
@@ -220,15 +280,15 @@ impl Dispatcher {
         &self,
         sink: &str,
         st: &mut State,
-        busy: &mut Busy,
+        work: &mut Work<'_>,
         cancel: &CancellationToken,
     ) {
-        while st.running.get(sink).copied().unwrap_or(0) < SLOTS {
+        while st.running.get(sink).copied().unwrap_or(0) < st.slots(sink) {
             let Some(id) = st.waiting.get_mut(sink).and_then(VecDeque::pop_front) else {
                 return;
             };
             st.queued.remove(&id);
-            self.start(&id, st, busy, cancel);
+            self.start(&id, st, work, cancel);
         }
     }
 
@@ -238,7 +298,7 @@ impl Dispatcher {
         let report = match finished {
             Finished::Done(d) => d.report,
             Finished::GaveUp(report) => report,
-            Finished::Retry(_) | Finished::Cancelled => None,
+            Finished::Retry { .. } | Finished::Cancelled => None,
         };
         if let Some(r) = report {
             let _ = self.reports.send(r);

@@ -76,6 +76,13 @@ pub trait Sink: Send + Sync + 'static {
     fn gave_up(&self, _entry: &OutboxEntry, _reason: &str) -> Option<Report> {
         None
     }
+    /// Whether a rate-limit answer (a 429 with `Retry-After`) holds every lane of this
+    /// sink until then, not only the lane that got it: one endpoint that asked its
+    /// caller to slow down (the AI platform's webhook). A chat's limits are per channel,
+    /// so its sinks say no.
+    fn rate_limit_holds_sink(&self) -> bool {
+        false
+    }
 }
 
 /// What a delivery tells the engine.
@@ -92,7 +99,11 @@ enum Finished {
     Done(Delivered),
     GaveUp(Option<Report>),
     /// Failed; try again after this long.
-    Retry(Duration),
+    /// Try again after `delay`; with `hold_sink`, no lane of the sink starts before.
+    Retry {
+        delay: Duration,
+        hold_sink: bool,
+    },
     Cancelled,
 }
 
@@ -146,7 +157,10 @@ async fn deliver(
             let delay = policy.delay(attempt).max(e.retry_after.unwrap_or_default());
             inc(&metrics.delivery_retries);
             tracing::warn!(sink = %entry.sink, handover = %entry.handover, attempt, retry_in_ms = delay.as_millis() as u64, reason = %e.reason, "Delivery failed; will retry.");
-            Finished::Retry(delay)
+            Finished::Retry {
+                delay,
+                hold_sink: e.retry_after.is_some() && sink.rate_limit_holds_sink(),
+            }
         }
     }
 }

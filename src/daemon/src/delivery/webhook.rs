@@ -114,6 +114,11 @@ impl Sink for WebhookSink {
         self.retry
     }
 
+    /// The AI platform's 429 speaks for its whole endpoint.
+    fn rate_limit_holds_sink(&self) -> bool {
+        true
+    }
+
     fn gave_up(&self, entry: &OutboxEntry, reason: &str) -> Option<Report> {
         let OutboxItem::Event { kind, body, .. } = &entry.item else {
             return None;

@@ -46,3 +46,47 @@ async fn two_connections_share_the_envelopes() {
         assert!(!line.starts_with("error:"), "{line}");
     }
 }
+
+#[tokio::test]
+async fn an_unacknowledged_event_is_delivered_again_until_an_app_acks_it() {
+    let emu = workspace(SlackEmulatorConfig {
+        ack_timeout: Duration::from_millis(200),
+        ..SlackEmulatorConfig::default()
+    })
+    .await;
+    // Nobody connected: every delivery fails, and the last failure is returned.
+    let err = emu
+        .user_message_until_acked("U1", "G1", None, "lost", (3, Duration::from_millis(20)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, crate::slack::EmulatorError::NotConnected),
+        "{err:?}"
+    );
+
+    // An app that connects later gets the same event, and its ack ends the retries.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let env = sm::SlackClientEventsListenerEnvironment::new(client(&emu))
+        .with_user_state(Seen(tx))
+        .with_error_handler(on_error);
+    let callbacks = sm::SlackSocketModeListenerCallbacks::new().with_push_events(on_push);
+    let config = sm::SlackClientSocketModeConfig::new().with_initial_backoff_in_seconds(0);
+    let listener = sm::SlackClientSocketModeListener::new(&config, Arc::new(env), callbacks);
+    let sender = {
+        let emu = emu.clone();
+        tokio::spawn(async move {
+            emu.user_message_until_acked("U1", "G1", None, "later", (50, Duration::from_millis(20)))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    listener
+        .listen_for(&sm::SlackApiToken::new("xapp-emulator".into()))
+        .await
+        .unwrap();
+    listener.start().await;
+    let (_, deliveries) = sender.await.unwrap().unwrap();
+    assert!(deliveries >= 2, "delivered {deliveries} times");
+    assert_eq!(next(&mut rx).await, "message:later");
+    listener.shutdown().await;
+}

@@ -49,7 +49,23 @@ pub struct Answer {
 
 /// POSTs `body` as JSON with the platform token.
 pub async fn post(client: &Http, url: &str, body: String) -> anyhow::Result<Answer> {
-    let req = hyper::Request::post(url)
+    call(client, hyper::Method::POST, url, body).await
+}
+
+/// GETs `url` with the platform token.
+pub async fn get(client: &Http, url: &str) -> anyhow::Result<Answer> {
+    call(client, hyper::Method::GET, url, String::new()).await
+}
+
+async fn call(
+    client: &Http,
+    method: hyper::Method,
+    url: &str,
+    body: String,
+) -> anyhow::Result<Answer> {
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(url)
         .header("authorization", format!("Bearer {TOKEN}"))
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body)))?;

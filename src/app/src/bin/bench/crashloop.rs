@@ -2,39 +2,51 @@
 //! run` at random moments many times, restarting it each time, then check with the
 //! emulators' records that nothing acknowledged was lost.
 //!
-//! In this process: the Slack emulator (Web API + Socket Mode), the AI platform's
-//! webhook receiver and the load. The daemon is a child process on one data directory.
-//! The load: each conversation's handover gets end-user messages from the AI platform
-//! (retried with the same `message_id` until a 2xx), and an agent answers in the
-//! handover threads over Socket Mode (a delivery the daemon did not acknowledge is
-//! redelivered, as Slack does). After the last kill the daemon runs until everything
-//! drained, and the check reads Slack's threads and the webhook's events:
+//! In this process: the chat's emulator (Slack: Web API + Socket Mode; Discord with
+//! `--discord 1`: REST + gateway), the AI platform's webhook receiver and the load. The
+//! daemon is a child process on one data directory. The load: each conversation's
+//! handover gets end-user messages from the AI platform (retried with the same
+//! `message_id` until a 2xx), and an agent writes in the handover. After the last kill
+//! the daemon runs until everything drained, and the check reads the chat and the
+//! webhook's events:
 //!
-//! - every acknowledged end-user message is in its Slack thread, in order, and how
-//!   many appear more than once;
+//! - every acknowledged end-user message is in the chat, in order, and how many appear
+//!   more than once;
 //! - every acknowledged agent message reached the AI platform (deduplicated by
-//!   `event_id`), in order per conversation.
+//!   `event_id`), in order per conversation. Slack acknowledges an event when the
+//!   daemon acks its envelope (until then Slack delivers it again); Discord's gateway
+//!   has no ack, so there the daemon's ✅ on the message is the acknowledgement, and
+//!   the messages a killed session never stored are counted apart.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use handover_emulators::slack::{SlackEmulator, SlackEmulatorConfig, SlackUser};
 use serde_json::{Value, json};
 
 use crate::common;
+use crate::crashloop_chat::Chat;
 use crate::footprint::{spawn, stop};
 
 pub struct Args {
     pub kills: usize,
     pub conversations: usize,
+    /// Against the Discord emulator instead of Slack's.
+    pub discord: bool,
 }
 
-const AGENT: &str = "U0AGENT";
+/// Events the AI platform received: the first arrival of each `event_id`, in order, and
+/// how many requests came (repeats included).
+#[derive(Default)]
+struct Received {
+    ids: HashSet<String>,
+    events: Vec<Value>,
+    requests: usize,
+}
 
-/// Events the AI platform received, by event id.
-type Events = Arc<Mutex<BTreeMap<String, Value>>>;
+type Events = Arc<Mutex<Received>>;
 
 async fn receiver() -> anyhow::Result<(std::net::SocketAddr, Events)> {
     let got: Events = Arc::default();
@@ -44,7 +56,10 @@ async fn receiver() -> anyhow::Result<(std::net::SocketAddr, Events)> {
         async move {
             let v: Value = serde_json::from_slice(&body).unwrap_or_default();
             if let (Ok(mut g), Some(id)) = (keep.lock(), v["event_id"].as_str()) {
-                g.entry(id.to_owned()).or_insert(v.clone());
+                g.requests += 1;
+                if g.ids.insert(id.to_owned()) {
+                    g.events.push(v.clone());
+                }
             }
             "ok"
         }
@@ -58,26 +73,12 @@ async fn receiver() -> anyhow::Result<(std::net::SocketAddr, Events)> {
 fn config(
     dir: &std::path::Path,
     hook: std::net::SocketAddr,
-    api: &str,
-    channels: &[String],
+    chat: &Chat,
+    section: &str,
 ) -> anyhow::Result<std::path::PathBuf> {
-    let list: Vec<String> = channels.iter().map(|c| format!("\"{c}\"")).collect();
     let toml = format!(
-        r#"{head}retry_initial = "50ms"
-retry_max = "500ms"
-[slack]
-enabled = true
-bot_token = "xoxb-emulator"
-app_token = "xapp-emulator"
-channels = [{list}]
-members = ["{AGENT}"]
-api_url = "{api}"
-[log]
-format = "json"
-level = "info"
-"#,
-        head = common::config_head(&dir.join("data"), hook, "slack"),
-        list = list.join(", "),
+        "{head}retry_initial = \"50ms\"\nretry_max = \"500ms\"\n{section}[log]\nformat = \"json\"\nlevel = \"info\"\n",
+        head = common::config_head(&dir.join("data"), hook, chat.name()),
     );
     let path = dir.join("crashloop.toml");
     std::fs::write(&path, toml)?;
@@ -110,6 +111,99 @@ fn user_text(c: usize, i: usize) -> String {
     format!("conversation {c:02} user message {i:04}")
 }
 
+fn agent_text(c: usize, i: usize) -> String {
+    format!("conversation {c:02} agent reply {i:04}")
+}
+
+/// (conversation, number) of each acknowledged message, in the order of the acks.
+type Acked = Arc<Mutex<Vec<(usize, usize)>>>;
+
+/// Agent replies that Slack had to deliver more than once before the ack.
+static REDELIVERED: AtomicUsize = AtomicUsize::new(0);
+/// Agent messages written (Slack: acknowledged; Discord: taken by a gateway session).
+static WRITTEN: AtomicUsize = AtomicUsize::new(0);
+
+/// The agent of conversation `c`: once handover `id` is posted, writes in it every
+/// 200 ms. Slack delivers each reply until the daemon acknowledges it (the same event
+/// again, as Slack retries), and an acknowledged reply counts at once; Discord's are
+/// counted at the end, by the daemon's ✅.
+async fn agent(
+    chat: Chat,
+    client: common::Http,
+    current: Addr,
+    (c, id): (usize, String),
+    stop: Arc<AtomicBool>,
+    acked: Acked,
+) {
+    let (channel, thread) = loop {
+        let base = addr(&current);
+        if !base.is_empty()
+            && let Ok(a) = common::get(&client, &format!("http://{base}/v1/handovers/{id}")).await
+            && let Ok(v) = serde_json::from_slice::<Value>(&a.body)
+            && let Some(ch) = v["location"]["channel"].as_str()
+        {
+            break (
+                ch.to_owned(),
+                v["location"]["thread"].as_str().map(str::to_owned),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let slack = matches!(chat, Chat::Slack { .. });
+    let mut i = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let text = agent_text(c, i);
+        if let Some(deliveries) = chat.agent_says(&channel, thread.as_deref(), &text).await {
+            WRITTEN.fetch_add(1, Ordering::Relaxed);
+            if deliveries > 1 {
+                REDELIVERED.fetch_add(1, Ordering::Relaxed);
+            }
+            if slack && let Ok(mut v) = acked.lock() {
+                v.push((c, i));
+            }
+        }
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The conversation and number of a line written by [`agent_text`].
+fn parse_agent(line: &str) -> Option<(usize, usize)> {
+    let (c, i) = line
+        .strip_prefix("conversation ")?
+        .split_once(" agent reply ")?;
+    Some((c.parse().ok()?, i.parse().ok()?))
+}
+
+/// What the AI platform got of the acknowledged agent replies: how many are missing,
+/// how many came more than once (under different event ids, which no receiver could
+/// dedupe), and how many arrived out of order within their conversation.
+fn check_agent_replies(events: &[Value], acked: &[(usize, usize)]) -> (usize, usize, usize) {
+    let mut count: HashMap<String, usize> = HashMap::new();
+    let mut last: HashMap<usize, usize> = HashMap::new();
+    let mut reordered = 0;
+    for e in events.iter().filter(|e| e["type"] == "agent.message") {
+        let text = e["data"]["text"].as_str().unwrap_or_default();
+        let n = count.entry(text.to_owned()).or_default();
+        *n += 1;
+        let Some((c, i)) = parse_agent(text) else {
+            continue;
+        };
+        if *n == 1 {
+            if last.get(&c).is_some_and(|prev| *prev > i) {
+                reordered += 1;
+            }
+            last.insert(c, i);
+        }
+    }
+    let lost = acked
+        .iter()
+        .filter(|(c, i)| !count.contains_key(&agent_text(*c, *i)))
+        .count();
+    let doubled = count.values().map(|n| n - 1).sum();
+    (lost, doubled, reordered)
+}
+
 /// The conversation and number of a line written by [`user_text`].
 fn parse(line: &str) -> Option<(usize, usize)> {
     let rest = line.strip_prefix("conversation ")?;
@@ -118,25 +212,20 @@ fn parse(line: &str) -> Option<(usize, usize)> {
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
-    let slack = SlackEmulator::start(SlackEmulatorConfig::default()).await?;
-    slack.add_user(SlackUser::new(AGENT, "agent", "Crash Agent"));
-    let channels: Vec<String> = (0..a.conversations)
-        .map(|c| format!("C0CRASH{c:02}"))
-        .collect();
-    for c in &channels {
-        slack.add_channel(c, c, true, &[SlackEmulator::BOT_USER_ID, AGENT]);
-    }
+    let (chat, section) = Chat::start(a.discord, a.conversations).await?;
     let (hook, events) = receiver().await?;
     let dir = common::temp_dir("crashloop")?;
-    let config = config(&dir, hook, &slack.api_url(), &channels)?;
+    let config = config(&dir, hook, &chat, &section)?;
     let (child, first, _) = spawn(&config)?;
     let mut child = Some(child);
     let current: Addr = Arc::new(Mutex::new(first));
     let client = common::http();
-    let stop_load = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let acked: Arc<Mutex<Vec<(usize, usize)>>> = Arc::default();
+    let stop_load = Arc::new(AtomicBool::new(false));
+    let acked: Acked = Arc::default();
+    let agent_acked: Acked = Arc::default();
 
-    // The AI platform: one handover per conversation, then end-user messages.
+    // The AI platform: one handover per conversation, then end-user messages; and each
+    // handover's agent replying in its thread.
     let mut tasks = Vec::new();
     for c in 0..a.conversations {
         let (client, current, stop_load, acked) = (
@@ -145,11 +234,21 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             stop_load.clone(),
             acked.clone(),
         );
+        let (chat, agent_acked) = (chat.clone(), agent_acked.clone());
         tasks.push(tokio::spawn(async move {
             let req = json!({"conversation_id": format!("c{c}"), "user": {"id": format!("u{c}"), "name": format!("User {c}")}, "reason": "crash loop"});
-            until_ok(&client, &current, "/v1/handovers", &req).await;
+            let made = until_ok(&client, &current, "/v1/handovers", &req).await;
+            let id = made["handover_id"].as_str().unwrap_or_default().to_owned();
+            let agent = tokio::spawn(agent(
+                chat,
+                client.clone(),
+                current.clone(),
+                (c, id),
+                stop_load.clone(),
+                agent_acked,
+            ));
             let mut i = 0;
-            while !stop_load.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop_load.load(Ordering::Relaxed) {
                 let body = json!({"message_id": format!("c{c}-m{i}"), "text": user_text(c, i)});
                 until_ok(&client, &current, &format!("/v1/conversations/c{c}/messages"), &body).await;
                 if let Ok(mut v) = acked.lock() {
@@ -158,6 +257,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
                 i += 1;
                 tokio::time::sleep(Duration::from_millis(150)).await;
             }
+            let _ = agent.await;
         }));
     }
     // Kills at random moments.
@@ -184,7 +284,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         }
         child = Some(c);
     }
-    stop_load.store(true, std::sync::atomic::Ordering::Relaxed);
+    stop_load.store(true, Ordering::Relaxed);
     for t in tasks {
         t.await?;
     }
@@ -192,11 +292,9 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     // Drain: every acknowledged message in Slack, or a minute without progress.
     let find = || {
         let mut seen: HashMap<String, usize> = HashMap::new();
-        for ch in &channels {
-            for m in slack.messages(ch) {
-                for line in m.text.lines() {
-                    *seen.entry(line.to_owned()).or_default() += 1;
-                }
+        for texts in chat.texts() {
+            for line in texts.iter().flat_map(|t| t.lines()) {
+                *seen.entry(line.to_owned()).or_default() += 1;
             }
         }
         seen
@@ -216,11 +314,11 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     // Order: within each channel (oldest first), the first appearances of a
     // conversation's lines must rise (a repeated post is counted above, not here).
     let mut reordered = 0;
-    for ch in &channels {
+    for texts in chat.texts() {
         let mut last: HashMap<usize, usize> = HashMap::new();
         let mut first = std::collections::HashSet::new();
-        for m in slack.messages(ch) {
-            for line in m.text.lines() {
+        for text in &texts {
+            for line in text.lines() {
                 let Some((c, i)) = parse(line) else { continue };
                 if !first.insert((c, i)) {
                     continue;
@@ -232,23 +330,72 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             }
         }
     }
-    let events_n = events.lock().map(|e| e.len()).unwrap_or(0);
+    // The other way: every acknowledged agent reply at the AI platform. On Discord the
+    // daemon's ✅ is the acknowledgement; wait until the marks stop changing.
+    if chat.confirmed().is_some() {
+        let written = WRITTEN.load(Ordering::Relaxed);
+        common::settle(written, Duration::from_secs(15), || {
+            chat.confirmed().map_or(0, |v| v.len())
+        })
+        .await;
+    }
+    let agent_acked = match chat.confirmed() {
+        Some(marked) => marked.iter().filter_map(|t| parse_agent(t)).collect(),
+        None => agent_acked.lock().map(|v| v.clone()).unwrap_or_default(),
+    };
+    let events_now = || events.lock().map(|e| e.events.clone()).unwrap_or_default();
+    let requests = || events.lock().map(|e| e.requests).unwrap_or_default();
+    common::settle(agent_acked.len(), Duration::from_secs(60), || {
+        let (lost, _, _) = check_agent_replies(&events_now(), &agent_acked);
+        agent_acked.len() - lost
+    })
+    .await;
+    let events_now = events_now();
+    let (agent_lost, agent_doubled, agent_reordered) =
+        check_agent_replies(&events_now, &agent_acked);
     println!(
-        "crash loop: {} SIGKILLs in {:.1} s, {} conversations, {} end-user messages acknowledged",
+        "crash loop on {}: {} SIGKILLs in {:.1} s, {} conversations, {} end-user messages and {} agent replies acknowledged",
+        chat.name(),
         a.kills,
         started.elapsed().as_secs_f64(),
         a.conversations,
-        acked.len()
+        acked.len(),
+        agent_acked.len()
     );
     println!(
-        "  in Slack: {lost} lost, {duplicated} posted more than once, {reordered} out of order; {events_n} events at the AI platform"
+        "  end-user messages in {}: {lost} lost, {duplicated} posted more than once, {reordered} out of order",
+        chat.name()
     );
+    println!(
+        "  agent replies at the AI platform: {agent_lost} lost, {agent_doubled} more than once under another event_id, {agent_reordered} out of order"
+    );
+    let written = WRITTEN.load(Ordering::Relaxed);
+    match chat {
+        Chat::Slack { .. } => println!(
+            "  ({} agent replies were delivered by Slack more than once before the ack; the webhook got {} requests for {} distinct events)",
+            REDELIVERED.load(Ordering::Relaxed),
+            requests(),
+            events_now.len()
+        ),
+        Chat::Discord { .. } => println!(
+            "  ({written} agent messages reached a gateway session, {} reached the AI platform, {} were marked ✅; a message a session got just before its kill is not stored, and Discord does not replay it to the next session; the webhook got {} requests for {} distinct events)",
+            events_now
+                .iter()
+                .filter(|e| e["type"] == "agent.message")
+                .count(),
+            agent_acked.len(),
+            requests(),
+            events_now.len()
+        ),
+    }
     if let Some(c) = child {
         stop(c);
     }
     let _ = std::fs::remove_dir_all(&dir);
-    if lost + reordered > 0 {
-        bail!("{lost} acknowledged messages were lost, {reordered} out of order");
+    if lost + reordered + agent_lost + agent_reordered > 0 {
+        bail!(
+            "lost or out of order: {lost} + {reordered} end-user messages, {agent_lost} + {agent_reordered} agent replies"
+        );
     }
     Ok(())
 }

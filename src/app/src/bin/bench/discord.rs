@@ -36,6 +36,25 @@ pub struct RateLimitArgs {
 
 const EXECUTE: &str = "/webhooks/{webhook_id}/{token}";
 
+/// The `[discord]` section for the emulator: handover channels in `category`, `agent`
+/// the one selected member.
+pub fn section(emu: &DiscordEmulator, category: &str, agent: &str) -> String {
+    format!(
+        r#"[discord]
+enabled = true
+bot_token = "emulator-bot-token"
+application_id = "{app}"
+guild_id = "{guild}"
+category_id = "{category}"
+members = ["{agent}"]
+api_url = "{api}"
+"#,
+        app = DiscordEmulator::APPLICATION_ID,
+        guild = DiscordEmulator::GUILD_ID,
+        api = emu.api_url(),
+    )
+}
+
 struct World {
     emu: DiscordEmulator,
     bridge: DiscordBridge,
@@ -57,21 +76,9 @@ impl World {
         let hook = common::receiver().await?;
         let dir = common::temp_dir(tag)?;
         let toml = format!(
-            r#"{head}[discord]
-enabled = true
-bot_token = "emulator-bot-token"
-application_id = "{app}"
-guild_id = "{guild}"
-category_id = "{category}"
-members = ["{agent}"]
-api_url = "{api}"
-[log]
-level = "warn"
-"#,
+            "{head}{section}[log]\nlevel = \"warn\"\n",
             head = common::config_head(&dir, hook, "discord"),
-            app = DiscordEmulator::APPLICATION_ID,
-            guild = DiscordEmulator::GUILD_ID,
-            api = emu.api_url(),
+            section = section(&emu, &category, &agent),
         );
         let config = handover_config::load_str(&toml, Vec::<(String, String)>::new())
             .map_err(|e| anyhow::anyhow!("{e}"))?;

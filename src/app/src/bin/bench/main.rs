@@ -14,7 +14,8 @@
 //!   the same for the Discord bridge (see `discord.rs`).
 //! - `analytics [--handovers N] [--days N] [--queries N]`: `GET /v1/analytics` for a
 //!   30-day window over a store of N handovers, after a restart.
-//! - `crashloop [--kills N] [--conversations N]`: SIGKILLs the real daemon under load
+//! - `crashloop [--kills N] [--conversations N] [--discord 1]`: SIGKILLs the real
+//!   daemon under load (Slack, or Discord with `--discord 1`)
 //!   and checks that nothing acknowledged was lost (see `crashloop.rs`).
 //! - `memory [--open N] [--messages N]`: the RSS of `handover-bridge run` holding N open
 //!   handovers.
@@ -26,6 +27,7 @@
 mod analytics;
 mod common;
 mod crashloop;
+mod crashloop_chat;
 mod discord;
 mod footprint;
 mod ingest;
@@ -42,7 +44,7 @@ const USAGE: &str = "usage:
   handover-bench discord-relay [--conversations N] [--messages N] [--rate N]
   handover-bench discord-ratelimit [--conversations N] [--messages-per-conversation N] [--global N]
   handover-bench analytics [--handovers N] [--days N] [--queries N]
-  handover-bench crashloop [--kills N] [--conversations N]
+  handover-bench crashloop [--kills N] [--conversations N] [--discord 1]
   handover-bench memory [--open N] [--messages N]
   handover-bench startup [--handovers N] [--runs N]";
 
@@ -133,10 +135,11 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         "crashloop" => {
-            let f = Flags::parse(it, &["--kills", "--conversations"])?;
+            let f = Flags::parse(it, &["--kills", "--conversations", "--discord"])?;
             crashloop::run(crashloop::Args {
                 kills: f.get("--kills", 20),
                 conversations: f.get("--conversations", 8),
+                discord: f.get("--discord", 0) == 1,
             })
             .await
         }
