@@ -29,6 +29,7 @@ pub(crate) struct Durability {
     pub(crate) flushes: AtomicU64,
     kick: Notify,
     flushed: watch::Sender<Flushed>,
+    write_failed: std::sync::atomic::AtomicBool,
 }
 
 impl Durability {
@@ -38,6 +39,7 @@ impl Durability {
             flushes: AtomicU64::new(0),
             kick: Notify::new(),
             flushed: watch::Sender::new(Flushed::default()),
+            write_failed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -46,10 +48,16 @@ impl Durability {
         self.issued.fetch_add(1, Ordering::SeqCst) + 1
     }
 
-    /// Whether the last flush failed (the disk refuses writes).
+    /// Whether the disk refuses writes: the last flush failed, or a write did (after
+    /// which sled refuses every write for the rest of the process).
     pub(crate) fn failing(&self) -> bool {
         let f = *self.flushed.borrow();
-        f.failed_upto > f.upto
+        f.failed_upto > f.upto || self.write_failed.load(Ordering::Relaxed)
+    }
+
+    /// Records that a write failed in sled.
+    pub(crate) fn write_failed(&self) {
+        self.write_failed.store(true, Ordering::Relaxed);
     }
 
     /// Asks the flusher for a flush without waiting for it.

@@ -85,7 +85,12 @@ impl Store {
                 Ok(self.inner.durability.issue())
             }
             Err(TransactionError::Abort(e)) => Err(e),
-            Err(TransactionError::Storage(e)) => Err(e.into()),
+            Err(TransactionError::Storage(e)) => {
+                // sled refuses every later write too (a full disk): not ready any more.
+                tracing::error!(error = %e, "The store cannot write; writes are refused with 503 until it is restarted (is the disk full?).");
+                self.inner.durability.write_failed();
+                Err(e.into())
+            }
         }
     }
 
