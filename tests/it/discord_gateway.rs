@@ -59,10 +59,15 @@ async fn a_dropped_gateway_resumes_an_outage_drops_readiness_and_nothing_is_doub
         .expect("message");
     wait_for(|| (events(&s, "agent.message").len() >= 2).then_some(())).await;
 
-    // An outage: not ready until the gateway is back, then a new session.
+    // An outage: not ready until the gateway is back, then a new session. What Grace
+    // wrote meanwhile is not replayed to the new session: the bridge backfills it.
     s.emu.start_outage();
     wait_for(|| (!s.bridge.ready()).then_some(())).await;
     assert_eq!(s.api.raw("GET", "/readyz", None, vec![]).await.status, 503);
+    s.emu
+        .user_message_while_away(&s.grace, &channel, "during the outage")
+        .await
+        .expect("message");
     s.emu.end_outage();
     for _ in 0..20 {
         if s.bridge.ready() {
@@ -73,11 +78,12 @@ async fn a_dropped_gateway_resumes_an_outage_drops_readiness_and_nothing_is_doub
     assert!(s.bridge.ready(), "ready again after the outage");
     assert_eq!(s.api.raw("GET", "/readyz", None, vec![]).await.status, 200);
 
+    wait_for(|| (events(&s, "agent.message").len() >= 3).then_some(())).await;
     s.emu
         .user_message(&s.grace, &channel, "after the outage")
         .await
         .expect("message");
-    wait_for(|| (events(&s, "agent.message").len() >= 3).then_some(())).await;
+    wait_for(|| (events(&s, "agent.message").len() >= 4).then_some(())).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let texts: Vec<Value> = events(&s, "agent.message")
         .iter()
@@ -88,9 +94,22 @@ async fn a_dropped_gateway_resumes_an_outage_drops_readiness_and_nothing_is_doub
         [
             json!("before the drop"),
             json!("after the resume"),
+            json!("during the outage"),
             json!("after the outage")
         ]
     );
+    let during = s
+        .emu
+        .messages(&channel)
+        .into_iter()
+        .find(|m| m.json["content"] == "during the outage")
+        .expect("stored");
+    wait_for(|| {
+        s.emu
+            .message(&channel, &during.id)
+            .filter(|m| m.reactions.iter().any(|r| r == "✅"))
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@ use handover_daemon::bridge::DeliveryError;
 use serde::{Deserialize, Serialize};
 use serenity::all::{
     ChannelId, CreateChannel, CreateMessage, CreateThread, CreateWebhook, CurrentUser, EditMessage,
-    ExecuteWebhook, GuildChannel, GuildId, Message, MessageId, ReactionType, User, UserId,
+    ExecuteWebhook, GuildChannel, GuildId, Member, Message, MessageId, ReactionType, User, UserId,
     WebhookId,
 };
 use serenity::http::{LightMethod, Request, Route};
@@ -34,6 +34,27 @@ impl Rest {
     pub(crate) async fn user(&self, user_id: UserId) -> Result<User, DeliveryError> {
         self.fire(Request::new(Route::User { user_id }, LightMethod::Get))
             .await
+    }
+
+    /// `GET /channels/{id}/messages?limit=`: the channel's last messages, newest first.
+    pub(crate) async fn recent_messages(
+        &self,
+        channel_id: ChannelId,
+        limit: u8,
+    ) -> Result<Vec<Message>, DeliveryError> {
+        let req = Request::new(Route::ChannelMessages { channel_id }, LightMethod::Get)
+            .params(Some(vec![("limit", limit.to_string())]));
+        self.fire(req).await
+    }
+
+    /// `GET /guilds/{id}/members/{user}` (for the roles of a message's author).
+    pub(crate) async fn member(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+    ) -> Result<Member, DeliveryError> {
+        let route = Route::GuildMember { guild_id, user_id };
+        self.fire(Request::new(route, LightMethod::Get)).await
     }
 
     pub(crate) async fn guild_channels(

@@ -5,21 +5,36 @@
 //! someone who is not a selected member) is answered with a reply in the channel that
 //! mentions only its author. Buttons and `/handover` are answered ephemerally.
 //! A gateway RESUME may deliver a message again: the engine dedupes by message id.
+//! A new session (a start, or an outage too long to RESUME) gets no replay of what was
+//! written meanwhile, so each READY is followed by a backfill (see [`Handler::backfill`]).
 
 use std::sync::atomic::Ordering;
 
-use handover_core::{Agent, EndMode, HandoverId, commands};
+use handover_core::{Agent, EndMode, HandoverId, Status, commands};
 use handover_daemon::desk::{self, Who, answer_error};
 use handover_daemon::engine::{Action, Engine};
 use serenity::all::{
-    CommandInteraction, CommandOptionType, ComponentInteraction, ConnectionStage, Context,
-    CreateAllowedMentions, CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    ChannelId, CommandInteraction, CommandOptionType, ComponentInteraction, ConnectionStage,
+    Context, CreateAllowedMentions, CreateCommand, CreateCommandOption, CreateInteractionResponse,
     CreateInteractionResponseMessage, CreateMessage, EventHandler, GuildId, Interaction, Message,
-    Ready, ResumedEvent, ShardStageUpdateEvent, User,
+    Ready, ResumedEvent, ShardStageUpdateEvent, User, UserId,
 };
 
 use crate::bridge::snowflake;
 use crate::{DiscordBridge, format, ids};
+
+/// How many of a handover channel's last messages a backfill reads (Discord's most
+/// per request), and how far back: messages older than that are left alone, since the
+/// engine remembers message ids for `server.dedupe_ttl` (at least an hour).
+const BACKFILL: u8 = 100;
+const BACKFILL_HOURS: i64 = 1;
+
+/// Whether a message came from the gateway or from a backfill.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Live,
+    Backfill,
+}
 
 pub(crate) struct Handler {
     pub bridge: DiscordBridge,
@@ -60,6 +75,11 @@ impl EventHandler for Handler {
         }
         self.bridge.inner.connected.store(true, Ordering::SeqCst);
         tracing::info!("Discord bridge connected.");
+        let h = Handler {
+            bridge: self.bridge.clone(),
+            engine: self.engine.clone(),
+        };
+        tokio::spawn(async move { h.backfill(&ctx).await });
     }
 
     /// Not ready while the gateway reconnects; ready again once it is connected
@@ -78,7 +98,7 @@ impl EventHandler for Handler {
     }
 
     async fn message(&self, ctx: Context, m: Message) {
-        if let Err(e) = self.on_message(&ctx, m).await {
+        if let Err(e) = self.on_message(&ctx, m, Seen::Live).await {
             tracing::warn!(error = %e, "A Discord message could not be handled.");
         }
     }
@@ -118,20 +138,73 @@ impl Handler {
             .handover_at(ids::BRIDGE, channel, None)?)
     }
 
+    /// After READY: the last [`BACKFILL`] messages (of the last [`BACKFILL_HOURS`]) of
+    /// every open handover's channel go
+    /// through [`Handler::on_message`] as if they had just arrived. The engine drops the
+    /// ones already relayed (by message id), and refusals are not answered again. A
+    /// message written meanwhile may reach the AI platform after a newer live one.
+    async fn backfill(&self, ctx: &Context) {
+        let mut open = Vec::new();
+        for status in [Status::Pending, Status::InProgress] {
+            match self.engine.store().list(Some(status), None, usize::MAX) {
+                Ok(list) => open.extend(list),
+                Err(e) => tracing::warn!(error = %e, "Cannot list the open handovers to backfill."),
+            }
+        }
+        let channels = open
+            .into_iter()
+            .filter(|h| h.bridge == ids::BRIDGE)
+            .filter_map(|h| h.location.and_then(|l| snowflake(&l.channel)));
+        let (mut seen, mut relayed) = (0, 0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let oldest = now - BACKFILL_HOURS * 3600;
+        for channel in channels {
+            let rest = &self.bridge.inner.rest;
+            let recent = match rest
+                .recent_messages(ChannelId::new(channel), BACKFILL)
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(channel, error = %e.reason, "Cannot read a handover channel to backfill.");
+                    continue;
+                }
+            };
+            for m in recent.into_iter().rev() {
+                // Older ones may be past the engine's memory of message ids.
+                if m.timestamp.unix_timestamp() < oldest {
+                    continue;
+                }
+                seen += 1;
+                match self.on_message(ctx, m, Seen::Backfill).await {
+                    Ok(true) => relayed += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "A backfilled Discord message could not be handled.")
+                    }
+                }
+            }
+        }
+        tracing::info!(seen, relayed, "Discord backfill done.");
+    }
+
     /// A message in a handover channel: relayed to the end user when a selected member
-    /// wrote it; anyone else gets a reply that mentions only them.
-    async fn on_message(&self, ctx: &Context, m: Message) -> Result<(), Error> {
+    /// wrote it (returns whether it was new); anyone else gets a reply that mentions
+    /// only them, unless the message is backfilled.
+    async fn on_message(&self, ctx: &Context, m: Message, seen: Seen) -> Result<bool, Error> {
         if m.author.bot || m.webhook_id.is_some() {
-            return Ok(());
+            return Ok(false);
         }
         let Some(id) = self.here(&m.channel_id.to_string())? else {
-            return Ok(());
+            return Ok(false);
         };
-        let roles: Vec<String> = m
-            .member
-            .as_ref()
-            .map(|pm| pm.roles.iter().map(ToString::to_string).collect())
-            .unwrap_or_default();
+        let roles: Vec<String> = match m.member.as_ref() {
+            Some(pm) => pm.roles.iter().map(ToString::to_string).collect(),
+            // Messages read over REST carry no member: ask for the author's roles.
+            None => self.roles_of(m.author.id).await,
+        };
         let nick = m.member.as_ref().and_then(|pm| pm.nick.as_deref());
         let public_url = self
             .bridge
@@ -155,16 +228,39 @@ impl Handler {
         let refusal = match result {
             Ok(accepted) => {
                 self.engine.store().durable(accepted.ticket).await?;
-                return Ok(());
+                return Ok(!accepted.duplicate);
             }
             Err(e) => answer_error(id, e)?,
         };
+        if seen == Seen::Backfill {
+            return Ok(false);
+        }
         let reply = CreateMessage::new()
             .content(format!("<@{}> {refusal}", m.author.id))
             .reference_message(&m)
             .allowed_mentions(CreateAllowedMentions::new().users([m.author.id]));
         m.channel_id.send_message(&ctx.http, reply).await?;
-        Ok(())
+        Ok(false)
+    }
+
+    /// The author's roles in the guild; none when they cannot be read.
+    async fn roles_of(&self, user: UserId) -> Vec<String> {
+        let Some(guild) = snowflake(&self.bridge.inner.config.guild_id) else {
+            return Vec::new();
+        };
+        match self
+            .bridge
+            .inner
+            .rest
+            .member(GuildId::new(guild), user)
+            .await
+        {
+            Ok(member) => member.roles.iter().map(ToString::to_string).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e.reason, "Cannot read a member's roles.");
+                Vec::new()
+            }
+        }
     }
 
     /// The card's buttons.

@@ -176,6 +176,7 @@ impl DiscordEmulator {
             );
             a
         };
+        self.wait_session().await?;
         self.user_message_with(user, channel, content, vec![attachment])
             .await
     }

@@ -68,7 +68,7 @@ impl DiscordEmulator {
         id
     }
 
-    async fn wait_session(&self) -> Result<(), EmulatorError> {
+    pub(crate) async fn wait_session(&self) -> Result<(), EmulatorError> {
         if self.wait_connected(self.inner.config.ack_timeout).await {
             Ok(())
         } else {
@@ -79,6 +79,20 @@ impl DiscordEmulator {
     /// `user` writes `content` in `channel`: stores the message and dispatches
     /// MESSAGE_CREATE (with `guild_id` and `member`). Returns the message id.
     pub async fn user_message(
+        &self,
+        user: &str,
+        channel: &str,
+        content: &str,
+    ) -> Result<String, EmulatorError> {
+        self.wait_session().await?;
+        self.user_message_with(user, channel, content, Vec::new())
+            .await
+    }
+
+    /// `user` writes `content` in `channel` whether or not the bot is connected, as
+    /// Discord keeps a message written while the bot is away (and does not replay it
+    /// to a new session). Returns the message id.
+    pub async fn user_message_while_away(
         &self,
         user: &str,
         channel: &str,
@@ -96,7 +110,6 @@ impl DiscordEmulator {
         content: &str,
         attachments: Vec<Value>,
     ) -> Result<String, EmulatorError> {
-        self.wait_session().await?;
         let event = {
             let mut st = self.inner.state();
             let author = st
