@@ -39,6 +39,8 @@ pub(crate) struct Inner {
     pub public_url: OnceLock<String>,
     /// The relay webhook of each handover channel, created on first use.
     pub webhooks: Mutex<HashMap<u64, RelayHook>>,
+    /// Which channels this gateway session has caught up.
+    pub caught: crate::backfill::Caught,
 }
 
 /// A non-zero snowflake (serenity's ids refuse 0).
@@ -83,6 +85,7 @@ impl DiscordBridge {
                 connected: AtomicBool::new(false),
                 public_url: OnceLock::new(),
                 webhooks: Mutex::default(),
+                caught: crate::backfill::Caught::default(),
             }),
         }
     }
@@ -112,6 +115,17 @@ impl DiscordBridge {
                 .await
             {
                 Ok(mut client) => {
+                    // serenity asks for the gateway's URL without its rate limiter (off
+                    // behind a proxy) and, when refused, falls back to Discord's own URL
+                    // for good. Behind a proxy, ask through the bridge's client instead.
+                    if proxy(&self.inner.config).is_some() {
+                        match self.inner.rest.gateway_url().await {
+                            Ok(url) => *client.ws_url.lock().await = url,
+                            Err(e) => {
+                                tracing::warn!(error = %e.reason, "Cannot read the gateway URL.")
+                            }
+                        }
+                    }
                     let shards = client.shard_manager.clone();
                     let watcher = tokio::spawn(watch(shards.clone(), self.clone()));
                     let _stop_watching = AbortOnDrop(watcher);

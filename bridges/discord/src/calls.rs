@@ -36,6 +36,18 @@ impl Rest {
             .await
     }
 
+    /// `GET /gateway`: the gateway's URL.
+    pub(crate) async fn gateway_url(&self) -> Result<String, DeliveryError> {
+        #[derive(Deserialize)]
+        struct Gateway {
+            url: String,
+        }
+        let g: Gateway = self
+            .fire(Request::new(Route::Gateway, LightMethod::Get))
+            .await?;
+        Ok(g.url)
+    }
+
     /// `GET /channels/{id}/messages?limit=`: the channel's last messages, newest first.
     pub(crate) async fn recent_messages(
         &self,

@@ -6,16 +6,16 @@
 //! mentions only its author. Buttons and `/handover` are answered ephemerally.
 //! A gateway RESUME may deliver a message again: the engine dedupes by message id.
 //! A new session (a start, or an outage too long to RESUME) gets no replay of what was
-//! written meanwhile, so each READY is followed by a backfill (see [`Handler::backfill`]).
+//! written meanwhile: see [`crate::backfill`].
 
 use std::sync::atomic::Ordering;
 
-use handover_core::{Agent, EndMode, HandoverId, Status, commands};
+use handover_core::{Agent, EndMode, HandoverId, commands};
 use handover_daemon::desk::{self, Who, answer_error};
 use handover_daemon::engine::{Action, Engine};
 use serenity::all::{
-    ChannelId, CommandInteraction, CommandOptionType, ComponentInteraction, ConnectionStage,
-    Context, CreateAllowedMentions, CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CommandInteraction, CommandOptionType, ComponentInteraction, ConnectionStage, Context,
+    CreateAllowedMentions, CreateCommand, CreateCommandOption, CreateInteractionResponse,
     CreateInteractionResponseMessage, CreateMessage, EventHandler, GuildId, Interaction, Message,
     Ready, ResumedEvent, ShardStageUpdateEvent, User, UserId,
 };
@@ -23,15 +23,9 @@ use serenity::all::{
 use crate::bridge::snowflake;
 use crate::{DiscordBridge, format, ids};
 
-/// How many of a handover channel's last messages a backfill reads (Discord's most
-/// per request), and how far back: messages older than that are left alone, since the
-/// engine remembers message ids for `server.dedupe_ttl` (at least an hour).
-const BACKFILL: u8 = 100;
-const BACKFILL_HOURS: i64 = 1;
-
 /// Whether a message came from the gateway or from a backfill.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Seen {
+pub(crate) enum Seen {
     Live,
     Backfill,
 }
@@ -69,6 +63,9 @@ fn ephemeral(text: &str) -> CreateInteractionResponse {
 #[serenity::async_trait]
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, r: Ready) {
+        // A new session: every channel has to be caught up again (before anything that
+        // awaits, so that no live message is caught up against the old session's marks).
+        self.bridge.inner.caught.reset();
         let _ = self.bridge.inner.bot_user.set(r.user.id.get());
         if let Err(e) = self.register(&ctx).await {
             tracing::warn!(error = %e, "Cannot register the /handover command on Discord.");
@@ -98,6 +95,8 @@ impl EventHandler for Handler {
     }
 
     async fn message(&self, ctx: Context, m: Message) {
+        // What this session missed in the channel goes first.
+        self.catch_up(&ctx, m.channel_id.get()).await;
         if let Err(e) = self.on_message(&ctx, m, Seen::Live).await {
             tracing::warn!(error = %e, "A Discord message could not be handled.");
         }
@@ -131,69 +130,22 @@ impl Handler {
         Ok(())
     }
 
-    fn here(&self, channel: &str) -> Result<Option<HandoverId>, Error> {
+    pub(crate) fn here(&self, channel: &str) -> Result<Option<HandoverId>, Error> {
         Ok(self
             .engine
             .store()
             .handover_at(ids::BRIDGE, channel, None)?)
     }
 
-    /// After READY: the last [`BACKFILL`] messages (of the last [`BACKFILL_HOURS`]) of
-    /// every open handover's channel go
-    /// through [`Handler::on_message`] as if they had just arrived. The engine drops the
-    /// ones already relayed (by message id), and refusals are not answered again. A
-    /// message written meanwhile may reach the AI platform after a newer live one.
-    async fn backfill(&self, ctx: &Context) {
-        let mut open = Vec::new();
-        for status in [Status::Pending, Status::InProgress] {
-            match self.engine.store().list(Some(status), None, usize::MAX) {
-                Ok(list) => open.extend(list),
-                Err(e) => tracing::warn!(error = %e, "Cannot list the open handovers to backfill."),
-            }
-        }
-        let channels = open
-            .into_iter()
-            .filter(|h| h.bridge == ids::BRIDGE)
-            .filter_map(|h| h.location.and_then(|l| snowflake(&l.channel)));
-        let (mut seen, mut relayed) = (0, 0);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let oldest = now - BACKFILL_HOURS * 3600;
-        for channel in channels {
-            let rest = &self.bridge.inner.rest;
-            let recent = match rest
-                .recent_messages(ChannelId::new(channel), BACKFILL)
-                .await
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::warn!(channel, error = %e.reason, "Cannot read a handover channel to backfill.");
-                    continue;
-                }
-            };
-            for m in recent.into_iter().rev() {
-                // Older ones may be past the engine's memory of message ids.
-                if m.timestamp.unix_timestamp() < oldest {
-                    continue;
-                }
-                seen += 1;
-                match self.on_message(ctx, m, Seen::Backfill).await {
-                    Ok(true) => relayed += 1,
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "A backfilled Discord message could not be handled.")
-                    }
-                }
-            }
-        }
-        tracing::info!(seen, relayed, "Discord backfill done.");
-    }
-
     /// A message in a handover channel: relayed to the end user when a selected member
     /// wrote it (returns whether it was new); anyone else gets a reply that mentions
     /// only them, unless the message is backfilled.
-    async fn on_message(&self, ctx: &Context, m: Message, seen: Seen) -> Result<bool, Error> {
+    pub(crate) async fn on_message(
+        &self,
+        ctx: &Context,
+        m: Message,
+        seen: Seen,
+    ) -> Result<bool, Error> {
         if m.author.bot || m.webhook_id.is_some() {
             return Ok(false);
         }
@@ -243,8 +195,13 @@ impl Handler {
         Ok(false)
     }
 
-    /// The author's roles in the guild; none when they cannot be read.
+    /// The author's roles in the guild (once per author and session); none when they
+    /// cannot be read.
     async fn roles_of(&self, user: UserId) -> Vec<String> {
+        let caught = &self.bridge.inner.caught;
+        if let Some(roles) = caught.roles(user.get()) {
+            return roles;
+        }
         let Some(guild) = snowflake(&self.bridge.inner.config.guild_id) else {
             return Vec::new();
         };
@@ -255,7 +212,11 @@ impl Handler {
             .member(GuildId::new(guild), user)
             .await
         {
-            Ok(member) => member.roles.iter().map(ToString::to_string).collect(),
+            Ok(member) => {
+                let roles: Vec<String> = member.roles.iter().map(ToString::to_string).collect();
+                caught.remember_roles(user.get(), &roles);
+                roles
+            }
             Err(e) => {
                 tracing::warn!(error = %e.reason, "Cannot read a member's roles.");
                 Vec::new()

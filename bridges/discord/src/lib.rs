@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod backfill;
 mod bridge;
 mod calls;
 mod digest;

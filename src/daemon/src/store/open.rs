@@ -112,3 +112,17 @@ fn lock_data_dir(data_dir: &Path) -> Result<File, StoreError> {
     let _ = file.sync_all();
     Ok(file)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_quietly_becomes_its_message() {
+        assert_eq!(quietly(|| 7), Ok(7));
+        let err = quietly(|| -> u8 { panic!("the header is garbage") }).expect_err("panicked");
+        assert_eq!(err, "the header is garbage");
+        let owned = quietly(|| -> u8 { panic!("{} bytes", 4096) }).expect_err("panicked");
+        assert_eq!(owned, "4096 bytes");
+    }
+}

@@ -88,7 +88,7 @@ async fn a_sealed_file_changed_while_stopped_is_refused_and_left_as_it_was() {
 }
 
 #[tokio::test]
-async fn after_a_crash_a_file_sled_cannot_read_is_refused_without_a_panic() {
+async fn after_a_crash_a_damaged_file_is_refused_without_a_panic() {
     let dir = tempfile::tempdir().expect("tempdir");
     use_store(dir.path(), 300).await;
     // A crash leaves no seal.
@@ -96,7 +96,13 @@ async fn after_a_crash_a_file_sled_cannot_read_is_refused_without_a_panic() {
     damage(dir.path(), 0);
     let err = Store::open(dir.path(), CACHE).err().expect("refused");
     let text = err.to_string();
-    assert!(text.contains("sled cannot read sled/db"), "{text}");
+    // Depending on where sled's log put things, sled panics on the damaged header
+    // (caught) or reads the file as empty: either way a refusal, not a panic.
+    assert!(
+        text.contains("sled cannot read sled/db")
+            || text.contains("sled found no Handover Bridge records"),
+        "{text}"
+    );
     assert!(text.contains("sled's recovery ran"), "{text}");
 }
 

@@ -190,7 +190,8 @@ fn check_agent_replies(events: &[Value], acked: &[(usize, usize)]) -> (usize, us
             continue;
         };
         if *n == 1 {
-            if last.get(&c).is_some_and(|prev| *prev > i) {
+            if let Some(prev) = last.get(&c).filter(|prev| **prev > i) {
+                eprintln!("  out of order: conversation {c} reply {i} after reply {prev}");
                 reordered += 1;
             }
             last.insert(c, i);
